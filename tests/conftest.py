@@ -1,0 +1,31 @@
+"""Shared fixtures: offline model settings and the real seed corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("TOPICS_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def seed_documents():
+    """The five seed articles as Documents (read through the manifest)."""
+    from topics.data.seeds import read_manifest_corpus
+
+    return list(read_manifest_corpus())
+
+
+@pytest.fixture(scope="session")
+def thucnews_dir() -> Path:
+    """The shared THUCNews folder; tests that need it skip with a message when it is absent."""
+    if not (SHARED_DATA / "thucnews_train.txt").is_file():
+        pytest.skip(f"THUCNews not found in {SHARED_DATA} (set TOPICS_SHARED_DATA to its folder)")
+    return SHARED_DATA
