@@ -1,0 +1,87 @@
+"""Build an embedder from the ``embedding`` Hydra config node."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from topics.data.types import InputError
+from topics.embedding.base import Embedder
+from topics.embedding.cache import CachedEmbedder, EmbeddingCache
+from topics.embedding.sentence import SentenceTransformerEmbedder
+from topics.embedding.tfidf import TfidfSvdEmbedder
+
+#: Config keys read by the factory itself (not passed to a backend).
+COMMON_KEYS = {"name", "backend", "cache", "cache_dir"}
+#: Backend name -> config keys it accepts.
+BACKEND_KEYS: dict[str, set[str]] = {
+    "sentence_transformers": {
+        "model",
+        "device",
+        "batch_size",
+        "normalize",
+        "max_seq_length",
+        "show_progress",
+        "seed",
+    },
+    "tfidf_svd": {"n_components", "min_df", "max_df", "sublinear_tf", "seed"},
+}
+
+
+def _plain(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``cfg`` as a plain dict with interpolations resolved."""
+    try:
+        from omegaconf import DictConfig, OmegaConf
+    except ImportError:  # pragma: no cover - hydra-core is a core dependency
+        return dict(cfg)
+    if isinstance(cfg, DictConfig):
+        return dict(OmegaConf.to_container(cfg, resolve=True))  # type: ignore[arg-type]
+    return dict(cfg)
+
+
+def build_embedder(
+    cfg: Mapping[str, Any], tokenizer: Callable[[str], list[str]] | None = None
+) -> Embedder:
+    """Build the embedder described by an ``embedding`` config node.
+
+    Args:
+        cfg: The node, e.g. ``configs/embedding/m3e_small.yaml``: ``backend``
+            (``sentence_transformers`` or ``tfidf_svd``), the backend's settings, and ``cache``
+            / ``cache_dir`` (wrap it in a ``CachedEmbedder`` stored under ``cache_dir``).
+        tokenizer: Token callable; required by ``tfidf_svd``, ignored otherwise.
+
+    Returns:
+        The embedder, wrapped in a ``CachedEmbedder`` when ``cache`` is true.
+
+    Raises:
+        InputError: Unknown backend or key, or a missing tokenizer / cache_dir.
+
+    """
+    params = _plain(cfg)
+    backend = params.get("backend")
+    if backend not in BACKEND_KEYS:
+        raise InputError(f"embedding.backend is {backend!r}; use one of {sorted(BACKEND_KEYS)}")
+    unknown = set(params) - COMMON_KEYS - BACKEND_KEYS[backend]
+    if unknown:
+        raise InputError(
+            f"unknown key(s) {sorted(unknown)} in the embedding config for backend '{backend}'; "
+            f"allowed: {sorted(COMMON_KEYS | BACKEND_KEYS[backend])}"
+        )
+    kwargs = {k: v for k, v in params.items() if k in BACKEND_KEYS[backend]}
+    embedder: Embedder
+    if backend == "tfidf_svd":
+        if tokenizer is None:
+            raise InputError(
+                "embedding backend 'tfidf_svd' needs a tokenizer: "
+                "build_embedder(cfg, tokenizer=<callable text -> tokens>)"
+            )
+        embedder = TfidfSvdEmbedder(tokenizer=tokenizer, **kwargs)
+    else:
+        embedder = SentenceTransformerEmbedder(**kwargs)
+    if not params.get("cache", False):
+        return embedder
+    cache_dir = params.get("cache_dir")
+    if not cache_dir:
+        raise InputError("embedding.cache is true but embedding.cache_dir is not set")
+    return CachedEmbedder(embedder, EmbeddingCache(Path(cache_dir)))
