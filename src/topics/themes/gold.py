@@ -1,0 +1,198 @@
+"""Hand-made gold theme labels of the seed paragraphs: loading, checks and label matrices."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from topics.data.types import InputError
+from topics.paths import seeds_dir
+from topics.themes.taxonomy import load_taxonomy
+
+GOLD_COLUMNS = ["unit_id", "doc_id", "excerpt", "themes", "note"]
+_REQUIRED = ("unit_id", "doc_id", "themes")
+
+
+def default_gold_path() -> Path:
+    """Return the bundled gold file ``seeds/gold/themes_paragraph.jsonl``."""
+    return seeds_dir() / "gold" / "themes_paragraph.jsonl"
+
+
+def _parse_line(line: str, where: str, known: set[str]) -> dict:
+    """Validate one gold JSON line and return its record."""
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise InputError(f"{where}: not valid JSON ({err.msg}); fix that line.") from err
+    if not isinstance(rec, dict):
+        raise InputError(f"{where}: expected a JSON object, got {type(rec).__name__}.")
+    missing = [k for k in _REQUIRED if k not in rec or rec[k] is None]
+    if missing:
+        raise InputError(
+            f"{where}: missing field(s) {missing}; every line needs {list(_REQUIRED)}."
+        )
+    themes = rec["themes"]
+    if not isinstance(themes, list) or not all(isinstance(t, str) for t in themes):
+        raise InputError(f"{where}: 'themes' must be a list of theme ids (may be empty).")
+    unknown = [t for t in themes if t not in known]
+    if unknown:
+        raise InputError(
+            f"{where}: unknown theme id(s) {unknown}; use ids of the taxonomy: {sorted(known)}."
+        )
+    if len(set(themes)) != len(themes):
+        raise InputError(f"{where}: theme ids repeat in {themes}; list each theme once.")
+    return {
+        "unit_id": str(rec["unit_id"]),
+        "doc_id": str(rec["doc_id"]),
+        "excerpt": str(rec.get("excerpt") or ""),
+        "themes": list(themes),
+        "note": str(rec.get("note") or ""),
+    }
+
+
+def load_gold(
+    path: str | Path | None = None, theme_ids: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Read a gold label file (JSON lines) and validate it.
+
+    Args:
+        path: The ``.jsonl`` file; ``None`` for the bundled ``seeds/gold/themes_paragraph.jsonl``.
+        theme_ids: Allowed theme ids; ``None`` for the ids of the default taxonomy.
+
+    Returns:
+        One row per labeled unit, in file order, with columns ``unit_id``, ``doc_id``,
+        ``excerpt``, ``themes`` (list of ids, possibly empty) and ``note``.
+
+    Raises:
+        InputError: Missing file, bad JSON, missing fields, unknown or repeated theme ids, or a
+            unit labeled twice; the message names ``file:line``.
+    """
+    gold_path = Path(path) if path is not None else default_gold_path()
+    if not gold_path.is_file():
+        raise InputError(f"{gold_path}: gold label file not found.")
+    known = set(theme_ids) if theme_ids is not None else {t.id for t in load_taxonomy()}
+    rows: list[dict] = []
+    first_line: dict[str, int] = {}
+    with gold_path.open(encoding="utf-8") as fh:
+        for no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            where = f"{gold_path}:{no}"
+            rec = _parse_line(line, where, known)
+            if rec["unit_id"] in first_line:
+                raise InputError(
+                    f"{where}: unit {rec['unit_id']} is already labeled on line "
+                    f"{first_line[rec['unit_id']]}; keep one line per unit."
+                )
+            first_line[rec["unit_id"]] = no
+            rows.append(rec)
+    return pd.DataFrame(rows, columns=GOLD_COLUMNS)
+
+
+@dataclass(frozen=True)
+class GoldCheck:
+    """Agreement between gold labels and the current units.
+
+    Attributes:
+        orphans: Labeled unit ids that are not among the units (segmentation or text changed).
+        unlabeled: Unit ids that have no gold label.
+    """
+
+    orphans: tuple[str, ...]
+    unlabeled: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every unit is labeled and every label has its unit."""
+        return not self.orphans and not self.unlabeled
+
+    def describe(self) -> str:
+        """Return a one-line summary that says what to do on a mismatch."""
+        if self.ok:
+            return "gold labels match the units"
+        return (
+            f"{len(self.orphans)} gold label(s) without a unit and {len(self.unlabeled)} "
+            "unit(s) without a label: the segmentation or cleaning changed; re-annotate by "
+            "hand following seeds/gold/ANNOTATION_GUIDE.md"
+        )
+
+
+def check_gold(gold: pd.DataFrame, units: pd.DataFrame) -> GoldCheck:
+    """Compare gold labels with units by ``unit_id``.
+
+    Args:
+        gold: Output of :func:`load_gold`.
+        units: Units table of the preprocess stage (needs a ``unit_id`` column).
+
+    Returns:
+        The orphan labels and unlabeled units, each in its table's order.
+    """
+    labeled = set(gold["unit_id"])
+    present = set(units["unit_id"])
+    return GoldCheck(
+        orphans=tuple(u for u in gold["unit_id"] if u not in present),
+        unlabeled=tuple(u for u in units["unit_id"] if u not in labeled),
+    )
+
+
+def label_matrix(gold: pd.DataFrame, units: pd.DataFrame, theme_ids: Sequence[str]) -> np.ndarray:
+    """Return the multi-hot gold matrix aligned to ``units`` rows and ``theme_ids`` columns.
+
+    Args:
+        gold: Output of :func:`load_gold`.
+        units: Units table; row ``i`` of the result is ``units.iloc[i]``.
+        theme_ids: Column order of the result.
+
+    Returns:
+        ``int8`` array of shape ``(len(units), len(theme_ids))``.
+
+    Raises:
+        InputError: A unit has no gold label, or a label uses an id not in ``theme_ids``.
+    """
+    column = {t: j for j, t in enumerate(theme_ids)}
+    by_unit = dict(zip(gold["unit_id"], gold["themes"], strict=True))
+    matrix = np.zeros((len(units), len(column)), dtype=np.int8)
+    for i, uid in enumerate(units["unit_id"]):
+        if uid not in by_unit:
+            raise InputError(
+                f"unit {uid} has no gold label; run check_gold() and label the "
+                "unlabeled units by hand."
+            )
+        for theme in by_unit[uid]:
+            if theme not in column:
+                raise InputError(
+                    f"unit {uid} is labeled '{theme}', which is not among the "
+                    f"theme ids {list(theme_ids)}."
+                )
+            matrix[i, column[theme]] = 1
+    return matrix
+
+
+def label_stats(gold: pd.DataFrame, theme_ids: Sequence[str]) -> pd.DataFrame:
+    """Count labels per theme and units by number of themes.
+
+    Args:
+        gold: Output of :func:`load_gold`.
+        theme_ids: Themes to count, in output order.
+
+    Returns:
+        Frame indexed by ``item`` with columns ``kind`` (``theme`` or ``n_themes``), ``count`` and
+        ``share`` (of all labeled units): one row per theme id, then rows ``0``, ``1`` and ``2+``
+        for units with 0, 1 and at least 2 themes.
+    """
+    n = len(gold)
+    sizes = gold["themes"].map(len)
+    rows = [(t, "theme", int(gold["themes"].map(lambda ts, t=t: t in ts).sum())) for t in theme_ids]
+    rows += [
+        ("0", "n_themes", int((sizes == 0).sum())),
+        ("1", "n_themes", int((sizes == 1).sum())),
+        ("2+", "n_themes", int((sizes >= 2).sum())),
+    ]
+    frame = pd.DataFrame(rows, columns=["item", "kind", "count"]).set_index("item")
+    frame["share"] = frame["count"] / n if n else 0.0
+    return frame
