@@ -27,7 +27,9 @@ def read_manifest_corpus(folder: str | Path | None = None) -> Iterator[Document]
     root = Path(folder) if folder is not None else seeds_dir()
     manifest = root / "manifest.jsonl"
     if not manifest.is_file():
-        raise InputError(f"{manifest}: no manifest; a manifest corpus needs one JSON line per file.")
+        raise InputError(
+            f"{manifest}: no manifest; a manifest corpus needs one JSON line per file."
+        )
     with manifest.open(encoding="utf-8") as fh:
         for no, line in enumerate(fh, start=1):
             if not line.strip():
@@ -35,16 +37,23 @@ def read_manifest_corpus(folder: str | Path | None = None) -> Iterator[Document]
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError as err:
-                raise InputError(f"{manifest}:{no}: not valid JSON ({err.msg}); fix that line.") from err
+                raise InputError(
+                    f"{manifest}:{no}: not valid JSON ({err.msg}); fix that line."
+                ) from err
             missing = [k for k in _REQUIRED if not entry.get(k)]
             if missing:
                 raise InputError(f"{manifest}:{no}: missing field(s) {missing}; add them.")
             path = root / entry["file"]
             if not path.is_file():
-                raise InputError(f"{manifest}:{no}: lists {entry['file']!r}, which is not in {root}.")
+                raise InputError(
+                    f"{manifest}:{no}: lists {entry['file']!r}, which is not in {root}."
+                )
             text, encoding = read_text(path)
-            extra = {k: v for k, v in entry.items() if k not in {"id", "file", "title", "date",
-                                                               "language", "label"}}
+            extra = {
+                k: v
+                for k, v in entry.items()
+                if k not in {"id", "file", "title", "date", "language", "label"}
+            }
             yield Document(
                 doc_id=str(entry["id"]),
                 text=text,
