@@ -252,3 +252,11 @@ def test_build_tokenizer_from_hydra_config(tok: ChineseTokenizer) -> None:
     assert build_tokenizer(cfg)("智算中心") == ["智算中心"]
     with pytest.raises(InputError, match="unknown key 'lowercase'"):
         build_tokenizer({"lowercase": True})
+
+
+def test_list_markers_are_not_words():
+    from topics.tokenize import ChineseTokenizer
+
+    tokens = ChineseTokenizer()("Q1:工商银行的AI战略是什么? A1: 5G与GPT-4、llama3")
+    assert "q1" not in tokens and "a1" not in tokens
+    assert {"5g", "gpt-4", "llama3", "工商银行"} <= set(tokens)

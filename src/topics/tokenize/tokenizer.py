@@ -42,6 +42,8 @@ _LATIN_PIECE = re.compile(f"[{_LATIN}0-9._+%-]+")
 _LATIN_WORD = re.compile(f"\\d*[{_LATIN}][{_LATIN}0-9]*(?:[-_.][{_LATIN}0-9]+)*")
 # Five digits in a row inside a Latin word mark an id or a date code (sp20241125), not a word.
 _LONG_DIGITS = re.compile(r"\d{5,}")
+# One letter and one digit is a list marker (Q1, A2, B3), not a word.
+_MARKER = re.compile(r"[a-z]\d")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 # Numbers written with digits and/or Chinese numerals (2024, 12.5, 30%, 三十, 千万), optionally
 # followed by one counter or unit character (十二个, 三年, 百万元).
@@ -259,7 +261,8 @@ class ChineseTokenizer:
         if len(word) < self.min_chars or word in self._stopwords:
             return False
         if _LATIN_WORD.fullmatch(word) is not None:
-            return len(word) > 1 and _LONG_DIGITS.search(word) is None
+            return (len(word) > 1 and _LONG_DIGITS.search(word) is None
+                    and _MARKER.fullmatch(word) is None)
         if word.isascii():  # punctuation, whitespace, numbers
             return False
         if _HAS_LETTER.search(word) is None or _NUMBER.fullmatch(word) is not None:

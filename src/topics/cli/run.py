@@ -1,0 +1,26 @@
+"""`topics-run`: the Hydra application. A thin shell over :func:`topics.runner.run`."""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from topics.paths import config_dir
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
+def _app(cfg: DictConfig) -> float | None:
+    from topics.runner import run
+
+    return run(cfg).objective
+
+
+def main() -> None:
+    """Console entry point of ``topics-run`` (all Hydra command-line syntax applies)."""
+    sys.exit(_app())
+
+
+if __name__ == "__main__":
+    main()

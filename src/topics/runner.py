@@ -1,0 +1,259 @@
+"""One experiment job: the pipeline stages in order, recorded as one MLflow run.
+
+:func:`run` is a plain function of a composed config, so tests call it directly; the Hydra
+application ``topics-run`` (:mod:`topics.cli.run`) is a thin shell around it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from topics.report import console_summary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What a job leaves behind: its MLflow run, its folder, its metrics."""
+
+    run_id: str | None
+    output_dir: Path
+    metrics: dict[str, float] = field(default_factory=dict)
+    objective: float | None = None
+
+
+@dataclass
+class Context:
+    """State passed from stage to stage within one job."""
+
+    cfg: DictConfig
+    out: Path
+    rec: Any
+    metrics: dict[str, float] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def log_metrics(self, metrics: dict[str, float]) -> None:
+        """Record metrics in MLflow and in the job's result."""
+        clean = {k: float(v) for k, v in metrics.items() if v is not None}
+        self.metrics.update(clean)
+        self.rec.log_metrics(clean)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Time a stage into ``time/<stage>_s``."""
+        start = time.perf_counter()
+        log.info("stage %s ...", stage)
+        yield
+        seconds = time.perf_counter() - start
+        log.info("stage %s done in %.1f s", stage, seconds)
+        self.log_metrics({f"time/{stage}_s": seconds})
+
+
+def seed_everything(seed: int | None) -> None:
+    """Seed Python, NumPy and torch, so that a rerun reproduces."""
+    if seed is None:
+        return
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+    except ImportError:  # pragma: no cover - torch is a core dependency
+        pass
+
+
+def configure_output(quiet: bool) -> None:
+    """Keep third-party chatter out of the console; with ``quiet``, only warnings and the summary."""
+    for name in ("jieba", "sentence_transformers", "transformers", "httpx", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+    except ImportError:  # pragma: no cover - jieba is a core dependency
+        pass
+    if quiet:
+        logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger("topics").setLevel(logging.WARNING)
+
+
+def corpus_fingerprint(texts: list[str]) -> str:
+    """A short hash of the modeling texts of the corpus, in order."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()[:16]
+
+
+def _stage_data(ctx: Context) -> None:
+    from topics.data import load_documents
+
+    docs = load_documents(ctx.cfg.data)
+    ctx.state["documents"] = docs
+    ctx.log_metrics({"data/n_documents_read": len(docs)})
+
+
+def _stage_preprocess(ctx: Context) -> None:
+    from topics.preprocess.pipeline import preprocess_documents
+
+    result = preprocess_documents(ctx.state["documents"], ctx.cfg.preprocess)
+    if result.units.empty:
+        raise ValueError(
+            "preprocess left no units: every line was dropped as boilerplate or duplicate; "
+            "see the ingestion report, or set preprocess.boilerplate.enabled=false"
+        )
+    out = ctx.out / "data"
+    result.write(out)
+    ctx.rec.log_dir(out, "data")
+    ctx.state["preprocess"] = result
+    units = result.units
+    ctx.rec.set_tags({"corpus_fingerprint": corpus_fingerprint(units.norm.tolist()),
+                      "corpus": str(ctx.cfg.data.get("name", "?"))})
+    table = result.summary_table()
+    ctx.log_metrics({
+        "data/n_documents": int((result.documents.n_units > 0).sum()),
+        "data/n_units": len(units),
+        "data/n_duplicates": len(result.duplicates),
+        "data/lines_kept": int(table.lines_kept.sum()),
+        "data/lines_dropped": int(table.lines_dropped.sum()),
+        "data/mean_unit_chars": float(units.text.str.len().mean()),
+    })
+
+
+def _tokenizer(ctx: Context):
+    if "tokenizer" not in ctx.state:
+        from topics.tokenize import build_tokenizer
+
+        ctx.state["tokenizer"] = build_tokenizer(ctx.cfg.tokenizer)
+    return ctx.state["tokenizer"]
+
+
+def _stage_embedding(ctx: Context) -> None:
+    from topics.embedding import build_embedder
+
+    units = ctx.state["preprocess"].units
+    embedder = build_embedder(ctx.cfg.embedding, tokenizer=_tokenizer(ctx))
+    vectors = embedder.embed(units.norm.tolist())
+    ctx.state["embedder"], ctx.state["embeddings"] = embedder, vectors
+    metrics = {"embedding/dim": vectors.shape[1], "embedding/n_units": vectors.shape[0]}
+    cache = getattr(embedder, "cache", None)
+    if cache is not None:
+        stats = cache.stats
+        metrics.update({"embedding/cache_hits": stats["hits"],
+                        "embedding/cache_misses": stats["misses"],
+                        "embedding/cache_hit_ratio": stats["hit_ratio"]})
+        log.info("embedding cache: %d hits, %d misses", stats["hits"], stats["misses"])
+    ctx.log_metrics(metrics)
+
+
+def _stage_topic_model(ctx: Context) -> None:
+    from topics.topic_model import build_topic_model, fit_topics, save_topic_model, write_figures
+
+    units = ctx.state["preprocess"].units
+    seed_topics, zeroshot = _theme_topics(ctx)
+    model = build_topic_model(ctx.cfg.topic_model, _tokenizer(ctx), embedder=ctx.state["embedder"],
+                              seed_topics=seed_topics, zeroshot_topics=zeroshot)
+    texts = units.norm.tolist()
+    result = fit_topics(model, texts, ctx.state["embeddings"], units.unit_id.tolist(),
+                        units.doc_id.tolist())
+    ctx.state["topic_model"], ctx.state["topics"] = model, result
+    out = ctx.out / "topics"
+    out.mkdir(parents=True, exist_ok=True)
+    result.topics_table.to_json(out / "topics.json", orient="records", force_ascii=False, indent=1)
+    flat = result.topics_table.assign(words=result.topics_table.words.map(" ".join))
+    flat.drop(columns=["representatives"]).to_csv(out / "topics.csv", index=False)
+    result.assignments.to_parquet(out / "assignments.parquet", index=False)
+    result.doc_topic_mix.to_csv(out / "doc_topic_mix.csv")
+    save_topic_model(model, out / "model")
+    if ctx.cfg.get("figures", True):
+        with ctx.timed("figures"):
+            write_figures(model, result, ctx.state["embeddings"], out / "figures", texts=texts,
+                          seed=ctx.cfg.get("seed"))
+    ctx.rec.log_dir(out, "topics")
+    ctx.log_metrics({
+        "topics/n_topics": result.n_topics,
+        "topics/outlier_ratio_before": result.outlier_ratio_before,
+        "topics/outlier_ratio_after": result.outlier_ratio_after,
+    })
+
+
+def _theme_topics(ctx: Context) -> tuple[dict | None, dict | None]:
+    """Seed word lists and zero-shot descriptions from the theme taxonomy, when asked for."""
+    tm = ctx.cfg.topic_model
+    if not (tm.get("guided") or tm.get("zeroshot")):
+        return None, None
+    from topics.themes import load_taxonomy
+
+    themes = load_taxonomy(ctx.cfg.get("themes"))
+    seeds = {t.id: list(t.keywords_zh) for t in themes}
+    zeroshot = {f"{t.name_zh} {t.name_en}": t.description_zh for t in themes}
+    return seeds, zeroshot
+
+
+STAGES: dict[str, Callable[[Context], None]] = {
+    "data": _stage_data,
+    "preprocess": _stage_preprocess,
+    "embedding": _stage_embedding,
+    "topic_model": _stage_topic_model,
+}
+
+
+def _job_dir(output_dir: str | Path | None) -> Path:
+    if output_dir is not None:
+        return Path(output_dir)
+    from hydra.core.hydra_config import HydraConfig
+
+    return Path(HydraConfig.get().runtime.output_dir)
+
+
+def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
+    """Run the configured stages as one MLflow run.
+
+    Args:
+        cfg: The composed root config.
+        output_dir: The job folder; default: Hydra's ``runtime.output_dir``.
+
+    Returns:
+        The run id, job folder and metrics.
+    """
+    from topics.tracking import tracked_run
+
+    out = _job_dir(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    configure_output(bool(cfg.get("quiet")) or os.environ.get("CI", "").lower() in {"1", "true"})
+    seed_everything(cfg.get("seed"))
+    unknown = [s for s in cfg.stages if s not in STAGES]
+    if unknown:
+        raise ValueError(f"stages: unknown stage(s) {unknown}; choose from {list(STAGES)}")
+    with tracked_run(cfg, out, cfg.tracking.experiment_name, run_name=cfg.get("run_name")) as rec:
+        ctx = Context(cfg=cfg, out=out, rec=rec)
+        start = time.perf_counter()
+        for stage in cfg.stages:
+            with ctx.timed(stage):
+                STAGES[stage](ctx)
+        ctx.log_metrics({"time/total_s": time.perf_counter() - start})
+        run_id = getattr(rec, "run_id", None)
+        print(console_summary(ctx, run_id))
+    objective = ctx.metrics.get(str(cfg.get("objective_metric", "")))
+    return RunResult(run_id=run_id, output_dir=out, metrics=ctx.metrics, objective=objective)
+
+
+def resolved_config(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config as plain containers (for reports)."""
+    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
