@@ -190,12 +190,20 @@ class BoilerplateRemover:
         doc_counts = Counter(_key(b.text) for b in blocks)
         local = [self._local_class(b, doc_counts, zh_doc) for b in blocks]
         if len(blocks) < 3:  # a headline or a short record has no page around it to judge by
-            return CleanResult(doc_id, [
-                BlockDecision(b, keep, "paragraph" if keep else "furniture",
-                              "short document" if keep else r, 1.0)
-                for b, (c, r) in zip(blocks, local, strict=True)
-                for keep in [r != "numbers or list index only"]
-            ])
+            return CleanResult(
+                doc_id,
+                [
+                    BlockDecision(
+                        b,
+                        keep,
+                        "paragraph" if keep else "furniture",
+                        "short document" if keep else r,
+                        1.0,
+                    )
+                    for b, (c, r) in zip(blocks, local, strict=True)
+                    for keep in [r != "numbers or list index only"]
+                ],
+            )
         feats = [_features(b.text) for b in blocks]
         core = [i for i, (c, _) in enumerate(local) if c == "good"]
         support = self._support(feats, core) if len(core) >= 2 else [1.0] * len(blocks)
@@ -232,10 +240,14 @@ class BoilerplateRemover:
             else:
                 role = "furniture"
             decisions.append(BlockDecision(b, keep, role, reasons[i], round(support[i], 3)))
-        dates = [m.group(0) for d in decisions if not d.keep for m in _DATE.finditer(nfkc(d.block.text))]
+        dates = [
+            m.group(0) for d in decisions if not d.keep for m in _DATE.finditer(nfkc(d.block.text))
+        ]
         return CleanResult(doc_id, decisions, dates)
 
-    def _demote_off_topic(self, classes: list[str], reasons: list[str], margin: list[float]) -> None:
+    def _demote_off_topic(
+        self, classes: list[str], reasons: list[str], margin: list[float]
+    ) -> None:
         """Demote prose that leans to the furniture's vocabulary unless article text flanks it.
 
         Off-topic prose (a site's self-description, a disclaimer, a headline with a lead) sits at

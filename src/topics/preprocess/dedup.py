@@ -96,5 +96,7 @@ def find_duplicates(
             if sim >= threshold and (best is None or sim > best[1]):
                 best = (j, sim)
         if best is not None:
-            pairs[doc_ids[i]] = DuplicatePair(doc_ids[i], doc_ids[best[0]], "near", round(best[1], 4))
+            pairs[doc_ids[i]] = DuplicatePair(
+                doc_ids[i], doc_ids[best[0]], "near", round(best[1], 4)
+            )
     return [pairs[d] for d in doc_ids if d in pairs]

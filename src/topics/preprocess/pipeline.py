@@ -19,8 +19,14 @@ from topics.preprocess.segment import segment
 
 log = logging.getLogger(__name__)
 
-_BOILERPLATE_KEYS = ("long_size", "short_size", "min_margin", "heading_support", "max_gap",
-                     "island_share")
+_BOILERPLATE_KEYS = (
+    "long_size",
+    "short_size",
+    "min_margin",
+    "heading_support",
+    "max_gap",
+    "island_share",
+)
 
 
 @dataclass
@@ -36,8 +42,12 @@ class PreprocessResult:
         """Write the tables (Parquet) and the report (JSON and Markdown) into ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "documents.parquet", out / "units.parquet", out / "ingestion_report.json",
-                 out / "ingestion_report.md"]
+        paths = [
+            out / "documents.parquet",
+            out / "units.parquet",
+            out / "ingestion_report.json",
+            out / "ingestion_report.md",
+        ]
         self.documents.to_parquet(paths[0], index=False)
         self.units.to_parquet(paths[1], index=False)
         payload = {"documents": self.report, "duplicates": self.duplicates}
@@ -59,15 +69,20 @@ class PreprocessResult:
             lines.append("")
         if self.duplicates:
             lines += ["## Duplicates", ""]
-            lines += [f"- {d['doc_id']} repeats {d['duplicate_of']} ({d['kind']}, "
-                      f"Jaccard {d['similarity']})" for d in self.duplicates]
+            lines += [
+                f"- {d['doc_id']} repeats {d['duplicate_of']} ({d['kind']}, "
+                f"Jaccard {d['similarity']})"
+                for d in self.duplicates
+            ]
         return "\n".join(lines) + "\n"
 
 
 def markdown_table(df: pd.DataFrame) -> str:
     """Render a small DataFrame as a Markdown table (no extra dependency)."""
-    cells = [[("" if pd.isna(v) else str(v)).replace("|", "\\|") for v in row]
-             for row in df.itertuples(index=False)]
+    cells = [
+        [("" if pd.isna(v) else str(v)).replace("|", "\\|") for v in row]
+        for row in df.itertuples(index=False)
+    ]
     header = "| " + " | ".join(map(str, df.columns)) + " |"
     rule = "|" + "---|" * len(df.columns)
     return "\n".join([header, rule] + ["| " + " | ".join(r) + " |" for r in cells])
@@ -133,33 +148,77 @@ def preprocess_documents(docs: Iterable[Document], cfg: Mapping[str, Any]) -> Pr
         units = []
         if not (dup and drop_dups):
             paragraphs, sections = _sections(result)
-            units = segment(doc.doc_id, doc.text, paragraphs, sections,
-                            unit=cfg.get("unit", "paragraph"),
-                            min_chars=cfg.get("min_unit_chars", 2),
-                            window_chars=cfg.get("window_chars", 200),
-                            stride_sentences=cfg.get("stride_sentences", 2))
+            units = segment(
+                doc.doc_id,
+                doc.text,
+                paragraphs,
+                sections,
+                unit=cfg.get("unit", "paragraph"),
+                min_chars=cfg.get("min_unit_chars", 2),
+                window_chars=cfg.get("window_chars", 200),
+                stride_sentences=cfg.get("stride_sentences", 2),
+            )
         for u in units:
-            unit_rows.append({**u.__dict__, "norm": normalize_for_model(u.text, simplify),
-                              "language": language, "label": doc.label})
-        doc_rows.append({
-            "doc_id": doc.doc_id, "title": doc.title, "date": doc.date or next(iter(result.dates_found), None),
-            "language": language, "label": doc.label, "source": doc.source,
-            "n_chars": len(doc.text), "n_units": len(units),
-            "duplicate_of": dup.duplicate_of if dup else None,
-        })
-        report.append({
-            "doc_id": doc.doc_id, "source": doc.source, "language": language,
-            "lines_kept": len(result.kept), "lines_dropped": len(result.dropped),
-            "n_units": len(units), "dates_found": result.dates_found,
-            "duplicate_of": dup.duplicate_of if dup else None,
-            "kept": [{"line": d.block.line, "role": d.role, "reason": d.reason} for d in result.kept],
-            "dropped": [{"line": d.block.line, "text": d.block.text, "reason": d.reason}
-                        for d in result.dropped],
-        })
+            unit_rows.append(
+                {
+                    **u.__dict__,
+                    "norm": normalize_for_model(u.text, simplify),
+                    "language": language,
+                    "label": doc.label,
+                }
+            )
+        doc_rows.append(
+            {
+                "doc_id": doc.doc_id,
+                "title": doc.title,
+                "date": doc.date or next(iter(result.dates_found), None),
+                "language": language,
+                "label": doc.label,
+                "source": doc.source,
+                "n_chars": len(doc.text),
+                "n_units": len(units),
+                "duplicate_of": dup.duplicate_of if dup else None,
+            }
+        )
+        report.append(
+            {
+                "doc_id": doc.doc_id,
+                "source": doc.source,
+                "language": language,
+                "lines_kept": len(result.kept),
+                "lines_dropped": len(result.dropped),
+                "n_units": len(units),
+                "dates_found": result.dates_found,
+                "duplicate_of": dup.duplicate_of if dup else None,
+                "kept": [
+                    {"line": d.block.line, "role": d.role, "reason": d.reason} for d in result.kept
+                ],
+                "dropped": [
+                    {"line": d.block.line, "text": d.block.text, "reason": d.reason}
+                    for d in result.dropped
+                ],
+            }
+        )
     if duplicates:
-        log.info("found %d duplicate documents (%s)", len(duplicates),
-                 "dropped" if drop_dups else "kept")
-    units_df = pd.DataFrame(unit_rows, columns=["unit_id", "doc_id", "index", "kind", "start", "end",
-                                                "text", "section", "norm", "language", "label"])
-    return PreprocessResult(pd.DataFrame(doc_rows), units_df, report,
-                            [p.__dict__ for p in duplicates])
+        log.info(
+            "found %d duplicate documents (%s)", len(duplicates), "dropped" if drop_dups else "kept"
+        )
+    units_df = pd.DataFrame(
+        unit_rows,
+        columns=[
+            "unit_id",
+            "doc_id",
+            "index",
+            "kind",
+            "start",
+            "end",
+            "text",
+            "section",
+            "norm",
+            "language",
+            "label",
+        ],
+    )
+    return PreprocessResult(
+        pd.DataFrame(doc_rows), units_df, report, [p.__dict__ for p in duplicates]
+    )

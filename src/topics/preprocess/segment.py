@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from topics.preprocess.blocks import Block
 
-_OPEN_QUOTES = "“‘「『《（(【\""
-_CLOSE_QUOTES = "”’」』》）)】\""
+_OPEN_QUOTES = '“‘「『《（(【"'
+_CLOSE_QUOTES = '”’」』》）)】"'
 _ZH_END = "。！？!?…"
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Co|Corp|vs|etc|No|Fig|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|"
@@ -59,7 +59,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         elif ch in _CLOSE_QUOTES and depth > 0:
             depth -= 1
         is_end = ch in _ZH_END or (
-            ch in ".!?" and (i + 1 >= n or text[i + 1].isspace())
+            ch in ".!?"
+            and (i + 1 >= n or text[i + 1].isspace())
             and not (ch == "." and _ABBREV.search(text[max(0, i - 12) : i]))
         )
         if is_end and (depth == 0 or i - quote_start > _MAX_QUOTE):
