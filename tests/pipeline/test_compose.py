@@ -1,0 +1,67 @@
+"""Every option of every config group composes, and experiments stay diff-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from topics.paths import config_dir
+from topics.tracking import flatten_config
+
+from jobcfg import compose_job
+
+GROUPS = {
+    p.parent.name: sorted(q.stem for q in p.parent.glob("*.yaml"))
+    for p in config_dir().glob("*/*.yaml")
+    if p.parent.name != "hydra"
+}
+NESTED = {
+    f"topic_model/{p.parent.name}": sorted(q.stem for q in p.parent.glob("*.yaml"))
+    for p in (config_dir() / "topic_model").glob("*/*.yaml")
+}
+OPTIONS = [(g, o) for g, opts in {**GROUPS, **NESTED}.items() for o in opts]
+
+
+def test_the_groups_are_the_pipeline_stages():
+    assert {
+        "data",
+        "preprocess",
+        "tokenizer",
+        "embedding",
+        "topic_model",
+        "themes",
+        "tracking",
+        "paths",
+        "debug",
+        "experiment",
+    } <= set(GROUPS)
+
+
+@pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
+def test_every_option_composes_and_resolves(tmp_path: Path, group, option):
+    overrides = [f"{group}={option}"]
+    if group == "data" and option in {"folder", "jsonl", "csv", "parquet"}:
+        overrides.append(f"data.path={tmp_path}")
+    cfg, _ = compose_job(tmp_path, overrides)
+    params = flatten_config(cfg)
+    assert params["seed"] == "42"
+    assert not any(v == "???" for v in params.values()), "a required value is missing"
+    container = OmegaConf.to_container(cfg, resolve=True)
+    assert container["paths"]["root_dir"] == str(tmp_path)
+
+
+def test_experiments_are_diff_only():
+    for path in (config_dir() / "experiment").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        assert text.lstrip().startswith("# @package _global_"), path.name
+        assert len(text.splitlines()) < 60, f"{path.name} should hold only its differences"
+
+
+def test_seeds_everywhere(tmp_path):
+    cfg, _ = compose_job(tmp_path)
+    for node in ("preprocess", "embedding", "topic_model"):
+        assert cfg[node].seed == cfg.seed
+    cfg, _ = compose_job(tmp_path, ["seed=7"])
+    assert cfg.topic_model.seed == 7 and cfg.embedding.seed == 7

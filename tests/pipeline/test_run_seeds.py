@@ -1,0 +1,123 @@
+"""End to end on the seed corpus with the real m3e-small model, real BERTopic and real MLflow."""
+
+from __future__ import annotations
+
+import re
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from topics.runner import run
+from topics.tracking import resolve_tracking_uri
+
+pytestmark = pytest.mark.slow
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """The default job run twice on the same root: cold cache, then warm cache."""
+    from jobcfg import compose_job
+
+    root = tmp_path_factory.mktemp("root")
+    cfg1, out1 = compose_job(root, job="first")
+    first = run(cfg1, out1)
+    cfg2, out2 = compose_job(root, job="second")
+    second = run(cfg2, out2)
+    return cfg1, first, second
+
+
+def _client(cfg):
+    return MlflowClient(resolve_tracking_uri(cfg))
+
+
+def test_outputs_exist_and_make_sense(two_runs):
+    _, first, _ = two_runs
+    out = first.output_dir
+    for rel in [
+        "data/units.parquet",
+        "data/documents.parquet",
+        "data/ingestion_report.json",
+        "data/ingestion_report.md",
+        "topics/topics.csv",
+        "topics/topics.json",
+        "topics/assignments.parquet",
+        "topics/doc_topic_mix.csv",
+    ]:
+        assert (out / rel).stat().st_size > 0, rel
+    model_dir = out / "topics" / "model"
+    assert (model_dir / "topics.json").is_file()
+    assert list(model_dir.glob("*.safetensors")) and not list(model_dir.rglob("*.pickle"))
+    figures = out / "topics" / "figures"
+    assert len(list(figures.glob("*.html"))) >= 3 and len(list(figures.glob("*.png"))) >= 3
+    topics = pd.read_csv(out / "topics/topics.csv")
+    assignments = pd.read_parquet(out / "topics/assignments.parquet")
+    units = pd.read_parquet(out / "data/units.parquet")
+    assert len(assignments) == len(units) == 113
+    assert topics["size"].sum() == len(units)
+    assert first.metrics["topics/n_topics"] >= 3
+    real_topics = topics[topics.topic >= 0]
+    for words in real_topics.words:
+        assert all(CJK.search(w) or re.fullmatch(r"[a-z][a-z0-9.\-]+", w) for w in words.split())
+    assert {"大模型", "人才", "算力"} & set(" ".join(real_topics.words).split())
+
+
+def test_mlflow_run_records_params_metrics_tags_and_artifacts(two_runs):
+    cfg, first, _ = two_runs
+    client = _client(cfg)
+    run_ = client.get_run(first.run_id)
+    assert run_.info.status == "FINISHED"
+    exp = client.get_experiment(run_.info.experiment_id)
+    assert exp.name == cfg.experiment_name == "topics-seeds"
+    params = run_.data.params
+    assert params["embedding.model"] == "m3e-small" and params["seed"] == "42"
+    assert (
+        params["topic_model.clustering.min_cluster_size"] == params["topic_model.min_cluster_size"]
+    )
+    metrics = run_.data.metrics
+    for key in [
+        "data/n_units",
+        "data/n_documents",
+        "topics/n_topics",
+        "topics/outlier_ratio_before",
+        "topics/outlier_ratio_after",
+        "time/embedding_s",
+        "time/topic_model_s",
+        "embedding/cache_hit_ratio",
+    ]:
+        assert key in metrics, key
+    assert metrics["data/n_units"] == 113 and metrics["data/n_documents"] == 5
+    tags = run_.data.tags
+    assert tags["corpus_fingerprint"] and "git_commit" in tags and "version.bertopic" in tags
+    artifacts = {a.path for a in client.list_artifacts(first.run_id)}
+    assert {"data", "topics", "hydra"} <= artifacts
+    hydra_files = {a.path for a in client.list_artifacts(first.run_id, "hydra")}
+    assert "hydra/config.yaml" in hydra_files or any("config.yaml" in p for p in hydra_files)
+
+
+def test_warm_cache_and_reproducible_assignments(two_runs):
+    _, first, second = two_runs
+    assert first.metrics["embedding/cache_misses"] == 113
+    assert second.metrics["embedding/cache_hit_ratio"] == 1.0
+    a = pd.read_parquet(first.output_dir / "topics/assignments.parquet")
+    b = pd.read_parquet(second.output_dir / "topics/assignments.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    t1 = pd.read_csv(first.output_dir / "topics/topics.csv")
+    t2 = pd.read_csv(second.output_dir / "topics/topics.csv")
+    assert t1.words.tolist() == t2.words.tolist()
+
+
+def test_a_failing_job_is_marked_failed(job_factory, tmp_path):
+    missing = tmp_path / "no-such-corpus.jsonl"
+    cfg, out = job_factory(["data=jsonl", f"data.path={missing}"])
+    with pytest.raises(Exception, match="no-such-corpus"):
+        run(cfg, out)
+    client = _client(cfg)
+    exp = client.get_experiment_by_name(cfg.experiment_name)
+    runs = client.search_runs([exp.experiment_id])
+    assert len(runs) == 1 and runs[0].info.status == "FAILED"
+    assert "no-such-corpus" in runs[0].data.tags["error"]
+    mlflow.set_tracking_uri(None)
