@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from jobcfg import compose_job
 from omegaconf import OmegaConf
 
 from topics.paths import config_dir
 from topics.tracking import flatten_config
-
-from jobcfg import compose_job
 
 GROUPS = {
     p.parent.name: sorted(q.stem for q in p.parent.glob("*.yaml"))
