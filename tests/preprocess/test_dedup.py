@@ -28,4 +28,6 @@ def test_report_only_mode_keeps_duplicates(seed_documents):
 
 
 def test_distinct_seed_articles_are_not_duplicates(seed_documents):
-    assert find_duplicates([d.doc_id for d in seed_documents], [d.text for d in seed_documents]) == []
+    assert (
+        find_duplicates([d.doc_id for d in seed_documents], [d.text for d in seed_documents]) == []
+    )

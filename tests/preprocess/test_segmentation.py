@@ -19,8 +19,10 @@ def test_offsets_round_trip_for_every_unit(seed_documents, unit):
 
 
 def test_unit_counts_grow_from_paragraphs_to_sentences(seed_documents):
-    n = {u: len(preprocess_documents(seed_documents, {"unit": u}).units)
-         for u in ("paragraph", "window", "sentence")}
+    n = {
+        u: len(preprocess_documents(seed_documents, {"unit": u}).units)
+        for u in ("paragraph", "window", "sentence")
+    }
     assert n["paragraph"] < n["window"] < n["sentence"]
 
 
@@ -37,14 +39,24 @@ def _sentences(text):
 
 def test_chinese_sentences_keep_quotes_with_their_sentence():
     text = "他说：“我们成立了工作专班。目前持续招聘。”李耀表示，要学习。这是第二句！"
-    assert _sentences(text) == ["他说：“我们成立了工作专班。目前持续招聘。”李耀表示，要学习。", "这是第二句！"]
-    assert _sentences("“大模型应用将优化部分岗位。”他认为。") == ["“大模型应用将优化部分岗位。”他认为。"]
+    assert _sentences(text) == [
+        "他说：“我们成立了工作专班。目前持续招聘。”李耀表示，要学习。",
+        "这是第二句！",
+    ]
+    assert _sentences("“大模型应用将优化部分岗位。”他认为。") == [
+        "“大模型应用将优化部分岗位。”他认为。"
+    ]
 
 
 def test_english_sentences_respect_abbreviations_and_numbers():
     text = "Mr. Smith paid 3.5 dollars. He left! Then the U.S. Army came. “Really?” she asked. OK"
-    assert _sentences(text) == ["Mr. Smith paid 3.5 dollars.", "He left!", "Then the U.S. Army came.",
-                                "“Really?” she asked.", "OK"]
+    assert _sentences(text) == [
+        "Mr. Smith paid 3.5 dollars.",
+        "He left!",
+        "Then the U.S. Army came.",
+        "“Really?” she asked.",
+        "OK",
+    ]
 
 
 def test_windows_respect_their_size(seed_documents):
