@@ -1,0 +1,349 @@
+"""Build a BERTopic model from the ``topic_model`` Hydra config node.
+
+Every sub-model is built here from the config, so BERTopic never falls back on its defaults:
+in particular its default vectorizer (and ``language="english"``) strips Chinese text, so the
+project tokenizer always goes into our own ``CountVectorizer``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bertopic import BERTopic
+from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+from bertopic.vectorizers import ClassTfidfTransformer
+from hdbscan import HDBSCAN
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from sklearn.cluster import AgglomerativeClustering, KMeans
+from sklearn.decomposition import PCA
+from sklearn.feature_extraction.text import CountVectorizer
+from umap import UMAP
+
+from topics.topic_model.backend import TokenFilter, Tokenizer, as_backend
+
+log = logging.getLogger(__name__)
+
+#: Attribute of a built model holding its :class:`FitOptions`.
+OPTIONS_ATTR = "topics_options"
+
+SeedTopics = Mapping[str, Sequence[str]] | Sequence[Sequence[str]]
+ZeroshotTopics = Mapping[str, str | None] | Sequence[str]
+
+_KNOWN_KEYS = frozenset(
+    {
+        "seed",
+        "name",
+        "min_cluster_size",
+        "min_units_for_umap",
+        "top_n_words",
+        "nr_topics",
+        "reduction",
+        "clustering",
+        "vectorizer",
+        "ctfidf",
+        "representation",
+        "keybert",
+        "mmr",
+        "guided",
+        "zeroshot",
+        "zeroshot_min_similarity",
+        "outliers",
+    }
+)
+
+
+class TopicModelConfigError(ValueError):
+    """A ``topic_model`` config value is missing or invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Settings that act at fit time rather than inside BERTopic.
+
+    Attributes:
+        seed: Random seed (also used for the 2-D map); ``None`` means not reproducible.
+        min_units: Fewest units accepted (``topic_model.min_units_for_umap``).
+        reduce_outliers: Whether to reassign the ``-1`` units after clustering.
+        outlier_strategy: ``embeddings``, ``c-tf-idf`` or ``distributions``.
+        outlier_threshold: Minimum similarity for reassignment.
+        zeroshot_names: Display names of the zero-shot topics, aligned with the model's
+            ``zeroshot_topic_list`` (which holds "name: description" texts).
+        token_filter: Whether the vectorizer drops non-word tokens (kept for reloading).
+    """
+
+    seed: int | None = None
+    min_units: int = 20
+    reduce_outliers: bool = True
+    outlier_strategy: str = "embeddings"
+    outlier_threshold: float = 0.0
+    zeroshot_names: tuple[str, ...] = ()
+    token_filter: bool = True
+
+
+class KeyBERTFromModel(KeyBERTInspired):
+    """KeyBERTInspired that always embeds its representative documents with the backend.
+
+    BERTopic 0.17.4 indexes the precomputed embeddings with positions in its flat list of
+    representative documents instead of document ids, so a topic vector would come from the
+    wrong documents; ignoring ``embeddings`` makes it embed the right ones (a few per topic).
+    """
+
+    def extract_topics(self, topic_model, documents, c_tf_idf, topics, embeddings=None):
+        """Fine-tune ``topics`` like KeyBERTInspired, without the precomputed embeddings."""
+        return super().extract_topics(topic_model, documents, c_tf_idf, topics, embeddings=None)
+
+
+def _plain(cfg: Any) -> dict[str, Any]:
+    """Return ``cfg`` as a plain, resolved dict."""
+    if isinstance(cfg, DictConfig):
+        return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+    if isinstance(cfg, Mapping):
+        return {
+            key: OmegaConf.to_container(value, resolve=True)
+            if isinstance(value, DictConfig | ListConfig)
+            else value
+            for key, value in cfg.items()
+        }
+    raise TopicModelConfigError(f"topic_model config must be a mapping, got {type(cfg).__name__}")
+
+
+def _section(conf: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = conf.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise TopicModelConfigError(f"topic_model.{key} must be a mapping, got {value!r}")
+    return dict(value)
+
+
+def _choice(section: Mapping[str, Any], key: str, default: str, allowed: Sequence[str]) -> str:
+    name = str(section.get("name", default)).lower()
+    if name not in allowed:
+        raise TopicModelConfigError(
+            f"topic_model.{key}.name={name!r} is not one of {', '.join(allowed)}; "
+            f"pick one, e.g. topic_model/{key}={allowed[0]}"
+        )
+    return name
+
+
+def _reduction(conf: Mapping[str, Any], seed: int | None) -> UMAP | PCA:
+    sec = _section(conf, "reduction")
+    name = _choice(sec, "reduction", "umap", ("umap", "pca"))
+    if name == "pca":
+        return PCA(n_components=int(sec.get("n_components", 5)), random_state=seed)
+    return UMAP(
+        n_neighbors=int(sec.get("n_neighbors", 15)),
+        n_components=int(sec.get("n_components", 5)),
+        min_dist=float(sec.get("min_dist", 0.0)),
+        metric=str(sec.get("metric", "cosine")),
+        low_memory=bool(sec.get("low_memory", False)),
+        random_state=seed,
+        n_jobs=1 if seed is not None else -1,  # a seeded UMAP runs single-threaded anyway
+    )
+
+
+def _clustering(
+    conf: Mapping[str, Any], seed: int | None
+) -> HDBSCAN | KMeans | AgglomerativeClustering:
+    sec = _section(conf, "clustering")
+    name = _choice(sec, "clustering", "hdbscan", ("hdbscan", "kmeans", "agglomerative"))
+    if name == "kmeans":
+        return KMeans(
+            n_clusters=int(sec.get("n_clusters", 8)),
+            n_init=sec.get("n_init", 10),
+            random_state=seed,
+        )
+    if name == "agglomerative":
+        n_clusters, threshold = sec.get("n_clusters"), sec.get("distance_threshold")
+        if (n_clusters is None) == (threshold is None):
+            raise TopicModelConfigError(
+                "topic_model.clustering: set exactly one of n_clusters and distance_threshold "
+                f"for agglomerative clustering (got n_clusters={n_clusters}, "
+                f"distance_threshold={threshold})"
+            )
+        return AgglomerativeClustering(
+            n_clusters=None if n_clusters is None else int(n_clusters),
+            distance_threshold=None if threshold is None else float(threshold),
+            linkage=str(sec.get("linkage", "ward")),
+        )
+    min_size = sec.get("min_cluster_size", conf.get("min_cluster_size", 5))
+    if min_size is None or int(min_size) < 2:
+        raise TopicModelConfigError(
+            f"topic_model.min_cluster_size must be an integer >= 2, got {min_size!r}"
+        )
+    min_samples = sec.get("min_samples")
+    return HDBSCAN(
+        min_cluster_size=int(min_size),
+        min_samples=None if min_samples is None else int(min_samples),
+        metric=str(sec.get("metric", "euclidean")),
+        cluster_selection_method=str(sec.get("cluster_selection_method", "eom")),
+        cluster_selection_epsilon=float(sec.get("cluster_selection_epsilon", 0.0)),
+        prediction_data=True,
+    )
+
+
+def _vectorizer(conf: Mapping[str, Any], tokenizer: Tokenizer) -> CountVectorizer:
+    sec = _section(conf, "vectorizer")
+    token_filter = bool(sec.get("token_filter", True))
+    low, high = sec.get("ngram_range", (1, 1))
+    return CountVectorizer(
+        tokenizer=TokenFilter(tokenizer) if token_filter else tokenizer,
+        lowercase=False,
+        token_pattern=None,
+        ngram_range=(int(low), int(high)),
+        min_df=sec.get("min_df", 1),
+        max_df=sec.get("max_df", 1.0),
+        max_features=sec.get("max_features"),
+    )
+
+
+def _representation(conf: Mapping[str, Any], has_embedder: bool, seed: int | None) -> Any:
+    names = conf.get("representation") or ["ctfidf"]
+    names = [names] if isinstance(names, str) else list(names)
+    top_n = int(conf.get("top_n_words", 10))
+    models: list[Any] = []
+    for name in (str(n).lower() for n in names):
+        if name in ("ctfidf", "c-tf-idf", "none"):
+            continue
+        if name not in ("keybert", "mmr"):
+            raise TopicModelConfigError(
+                f"topic_model.representation has {name!r}; use ctfidf, keybert and/or mmr"
+            )
+        if not has_embedder:
+            raise TopicModelConfigError(
+                f"topic_model.representation={name} needs an embedder: pass "
+                "build_topic_model(..., embedder=...) or use representation: ctfidf"
+            )
+        if name == "keybert":
+            kb = _section(conf, "keybert")
+            keybert = KeyBERTFromModel(
+                top_n_words=top_n,
+                nr_repr_docs=int(kb.get("nr_repr_docs", 5)),
+                nr_candidate_words=int(kb.get("nr_candidate_words", 100)),
+                random_state=42 if seed is None else seed,
+            )
+            models.append(keybert)
+        else:
+            diversity = float(_section(conf, "mmr").get("diversity", 0.3))
+            models.append(MaximalMarginalRelevance(diversity=diversity, top_n_words=top_n))
+    if not models:
+        return None
+    return models[0] if len(models) == 1 else models
+
+
+def _nr_topics(value: Any) -> int | str | None:
+    if value is None or value == "auto":
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 2:
+        return value
+    raise TopicModelConfigError(
+        f"topic_model.nr_topics must be null, 'auto' or an int >= 2, got {value!r}"
+    )
+
+
+def _seed_list(seed_topics: SeedTopics | None) -> list[list[str]] | None:
+    if seed_topics is None:
+        return None
+    groups = seed_topics.values() if isinstance(seed_topics, Mapping) else seed_topics
+    words = [[str(w) for w in group] for group in groups]
+    if not words or any(not group for group in words):
+        raise TopicModelConfigError("seed_topics must hold at least one non-empty word list")
+    return words
+
+
+def _zeroshot_lists(topics: ZeroshotTopics | None) -> tuple[list[str], list[str]]:
+    """Return (texts to embed, display names) for the zero-shot topics."""
+    if topics is None:
+        return [], []
+    pairs = list(topics.items()) if isinstance(topics, Mapping) else [(t, None) for t in topics]
+    texts = [f"{name}: {desc}" if desc else str(name) for name, desc in pairs]
+    return texts, [str(name) for name, _ in pairs]
+
+
+def build_topic_model(
+    cfg: Mapping[str, Any],
+    tokenizer: Tokenizer,
+    embedder: Any = None,
+    seed_topics: SeedTopics | None = None,
+    zeroshot_topics: ZeroshotTopics | None = None,
+) -> BERTopic:
+    """Build an unfitted BERTopic model from the ``topic_model`` config node.
+
+    Args:
+        cfg: The ``topic_model`` node (DictConfig or mapping); see ``configs/topic_model/``.
+        tokenizer: The project tokenizer, ``text -> tokens``.
+        embedder: Project embedder (``embed(texts)``) or callable; needed by ``keybert``,
+            ``mmr``, ``guided`` and ``zeroshot``. It is wrapped so BERTopic loads no model.
+        seed_topics: Seed word lists (``{name: words}`` or a list of word lists), used when
+            ``cfg.guided`` is true.
+        zeroshot_topics: ``{name: description}`` or a list of names, used when
+            ``cfg.zeroshot`` is true.
+
+    Returns:
+        The model, with its :class:`FitOptions` in the attribute ``topics_options``.
+
+    Raises:
+        TopicModelConfigError: A config value is invalid, or a mode lacks what it needs.
+    """
+    conf = _plain(cfg)
+    unknown = sorted(set(conf) - _KNOWN_KEYS)
+    if unknown:
+        log.warning("topic_model config keys not used by build_topic_model: %s", unknown)
+    seed = conf.get("seed")
+    seed = None if seed is None else int(seed)
+    if seed is None:
+        log.warning("topic_model.seed is null: topic assignments will not be reproducible")
+    backend = as_backend(embedder)
+    guided, zeroshot = bool(conf.get("guided", False)), bool(conf.get("zeroshot", False))
+    for flag, on, given in (
+        ("guided", guided, seed_topics),
+        ("zeroshot", zeroshot, zeroshot_topics),
+    ):
+        if on and (given is None or backend is None):
+            arg = "seed_topics" if flag == "guided" else "zeroshot_topics"
+            raise TopicModelConfigError(
+                f"topic_model.{flag}=true needs both {arg}= and embedder= in build_topic_model"
+            )
+    zs_texts, zs_names = _zeroshot_lists(zeroshot_topics if zeroshot else None)
+    outliers = _section(conf, "outliers")
+    strategy = str(outliers.get("strategy", "embeddings")).lower()
+    if strategy not in ("embeddings", "c-tf-idf", "distributions"):
+        raise TopicModelConfigError(
+            f"topic_model.outliers.strategy={strategy!r}; use embeddings, c-tf-idf or distributions"
+        )
+    model = BERTopic(
+        language=None,  # "english" would strip every non-ASCII character before c-TF-IDF
+        top_n_words=int(conf.get("top_n_words", 10)),
+        nr_topics=_nr_topics(conf.get("nr_topics")),
+        calculate_probabilities=False,
+        seed_topic_list=_seed_list(seed_topics) if guided else None,
+        zeroshot_topic_list=zs_texts or None,
+        zeroshot_min_similarity=float(conf.get("zeroshot_min_similarity", 0.7)),
+        embedding_model=backend,
+        umap_model=_reduction(conf, seed),
+        hdbscan_model=_clustering(conf, seed),
+        vectorizer_model=_vectorizer(conf, tokenizer),
+        ctfidf_model=ClassTfidfTransformer(
+            bm25_weighting=bool(_section(conf, "ctfidf").get("bm25_weighting", False)),
+            reduce_frequent_words=bool(_section(conf, "ctfidf").get("reduce_frequent_words", True)),
+        ),
+        representation_model=_representation(conf, backend is not None, seed),
+    )
+    options = FitOptions(
+        seed=seed,
+        min_units=int(conf.get("min_units_for_umap", 20)),
+        reduce_outliers=bool(outliers.get("reduce", True)),
+        outlier_strategy=strategy,
+        outlier_threshold=float(outliers.get("threshold", 0.0)),
+        zeroshot_names=tuple(zs_names),
+        token_filter=bool(_section(conf, "vectorizer").get("token_filter", True)),
+    )
+    setattr(model, OPTIONS_ATTR, options)
+    return model
+
+
+def fit_options(model: BERTopic) -> FitOptions:
+    """Return the :class:`FitOptions` attached by :func:`build_topic_model` (defaults if none)."""
+    options = getattr(model, OPTIONS_ATTR, None)
+    return options if isinstance(options, FitOptions) else FitOptions()
