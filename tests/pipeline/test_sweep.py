@@ -51,3 +51,18 @@ def test_six_job_sweep_shares_a_parent_and_reuses_embeddings(tmp_path):
             assert ratio == 1.0, c.data.params["embedding.name"]
         else:
             assert ratio == 0.0
+
+    # the experiment READMEs' tables come from MLflow, through the project's command
+    from topics.cli.results import main as results_main
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# Q\n\n<!-- results:start -->\nold\n<!-- results:end -->\ntail\n")
+    uri = f"sqlite:///{tmp_path}/mlruns/mlflow.db"
+    assert results_main(["topics-seeds", "--tracking-uri", uri, "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "old" not in text and text.endswith("tail\n")
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + 6
+    assert "embedding.name" in table[0] and "topic_model.min_cluster_size" in table[0]
+    assert "embedding.model" not in table[0]  # implied by embedding.name
+    assert "n_topics" in table[0]
