@@ -31,16 +31,35 @@ def console_summary(ctx: Any, run_id: str | None) -> str:
     m = ctx.metrics
     lines = ["", "=" * 72, f"topics run finished: {ctx.cfg.experiment_name}"]
     if "data/n_units" in m:
-        lines.append(f"corpus: {int(m['data/n_documents'])} documents, {int(m['data/n_units'])} "
-                     f"units ({ctx.cfg.preprocess.unit}s), {int(m['data/lines_dropped'])} "
-                     "boilerplate lines dropped")
+        lines.append(
+            f"corpus: {int(m['data/n_documents'])} documents, {int(m['data/n_units'])} "
+            f"units ({ctx.cfg.preprocess.unit}s), {int(m['data/lines_dropped'])} "
+            "boilerplate lines dropped"
+        )
     if "embedding/cache_hits" in m:
-        lines.append(f"embeddings: {ctx.cfg.embedding.name}, cache hits "
-                     f"{int(m['embedding/cache_hits'])} / misses {int(m['embedding/cache_misses'])}")
+        lines.append(
+            f"embeddings: {ctx.cfg.embedding.name}, cache hits "
+            f"{int(m['embedding/cache_hits'])} / misses {int(m['embedding/cache_misses'])}"
+        )
     result = ctx.state.get("topics")
     if result is not None:
-        lines.append(f"topics: {result.n_topics} (outliers {result.outlier_ratio_before:.0%} before "
-                     f"reduction, {result.outlier_ratio_after:.0%} after)")
+        lines.append(
+            f"topics: {result.n_topics} (outliers {result.outlier_ratio_before:.0%} before "
+            f"reduction, {result.outlier_ratio_after:.0%} after)"
+        )
+        if "topics/npmi_mean" in m:
+            lines.append(
+                f"quality: NPMI {m['topics/npmi_mean']:.3f}, diversity "
+                f"{m['topics/diversity']:.3f}"
+                + (f", NMI to labels {m['topics/nmi']:.3f}" if "topics/nmi" in m else "")
+            )
+        if "stability/ari_mean" in m:
+            lines.append(
+                f"stability over {int(m['stability/n_runs'])} refits: ARI "
+                f"{m['stability/ari_mean']:.2f}, topic match "
+                f"{m['stability/topic_match_jaccard']:.2f}, topics "
+                f"{int(m['stability/n_topics_min'])}-{int(m['stability/n_topics_max'])}"
+            )
         lines.append("  id   size  top words")
         lines += topics_lines(result.topics_table)
     for key in ("themes/macro_f1", "themes/micro_f1"):

@@ -123,17 +123,23 @@ def _stage_preprocess(ctx: Context) -> None:
     ctx.rec.log_dir(out, "data")
     ctx.state["preprocess"] = result
     units = result.units
-    ctx.rec.set_tags({"corpus_fingerprint": corpus_fingerprint(units.norm.tolist()),
-                      "corpus": str(ctx.cfg.data.get("name", "?"))})
+    ctx.rec.set_tags(
+        {
+            "corpus_fingerprint": corpus_fingerprint(units.norm.tolist()),
+            "corpus": str(ctx.cfg.data.get("name", "?")),
+        }
+    )
     table = result.summary_table()
-    ctx.log_metrics({
-        "data/n_documents": int((result.documents.n_units > 0).sum()),
-        "data/n_units": len(units),
-        "data/n_duplicates": len(result.duplicates),
-        "data/lines_kept": int(table.lines_kept.sum()),
-        "data/lines_dropped": int(table.lines_dropped.sum()),
-        "data/mean_unit_chars": float(units.text.str.len().mean()),
-    })
+    ctx.log_metrics(
+        {
+            "data/n_documents": int((result.documents.n_units > 0).sum()),
+            "data/n_units": len(units),
+            "data/n_duplicates": len(result.duplicates),
+            "data/lines_kept": int(table.lines_kept.sum()),
+            "data/lines_dropped": int(table.lines_dropped.sum()),
+            "data/mean_unit_chars": float(units.text.str.len().mean()),
+        }
+    )
 
 
 def _tokenizer(ctx: Context):
@@ -155,9 +161,13 @@ def _stage_embedding(ctx: Context) -> None:
     cache = getattr(embedder, "cache", None)
     if cache is not None:
         stats = cache.stats
-        metrics.update({"embedding/cache_hits": stats["hits"],
-                        "embedding/cache_misses": stats["misses"],
-                        "embedding/cache_hit_ratio": stats["hit_ratio"]})
+        metrics.update(
+            {
+                "embedding/cache_hits": stats["hits"],
+                "embedding/cache_misses": stats["misses"],
+                "embedding/cache_hit_ratio": stats["hit_ratio"],
+            }
+        )
         log.info("embedding cache: %d hits, %d misses", stats["hits"], stats["misses"])
     ctx.log_metrics(metrics)
 
@@ -167,11 +177,17 @@ def _stage_topic_model(ctx: Context) -> None:
 
     units = ctx.state["preprocess"].units
     seed_topics, zeroshot = _theme_topics(ctx)
-    model = build_topic_model(ctx.cfg.topic_model, _tokenizer(ctx), embedder=ctx.state["embedder"],
-                              seed_topics=seed_topics, zeroshot_topics=zeroshot)
+    model = build_topic_model(
+        ctx.cfg.topic_model,
+        _tokenizer(ctx),
+        embedder=ctx.state["embedder"],
+        seed_topics=seed_topics,
+        zeroshot_topics=zeroshot,
+    )
     texts = units.norm.tolist()
-    result = fit_topics(model, texts, ctx.state["embeddings"], units.unit_id.tolist(),
-                        units.doc_id.tolist())
+    result = fit_topics(
+        model, texts, ctx.state["embeddings"], units.unit_id.tolist(), units.doc_id.tolist()
+    )
     ctx.state["topic_model"], ctx.state["topics"] = model, result
     out = ctx.out / "topics"
     out.mkdir(parents=True, exist_ok=True)
@@ -183,14 +199,71 @@ def _stage_topic_model(ctx: Context) -> None:
     save_topic_model(model, out / "model")
     if ctx.cfg.get("figures", True):
         with ctx.timed("figures"):
-            write_figures(model, result, ctx.state["embeddings"], out / "figures", texts=texts,
-                          seed=ctx.cfg.get("seed"))
+            write_figures(
+                model,
+                result,
+                ctx.state["embeddings"],
+                out / "figures",
+                texts=texts,
+                seed=ctx.cfg.get("seed"),
+            )
+    quality = _topic_quality(ctx, texts, result)
+    quality.per_topic.to_csv(out / "topic_quality.csv", index=False)
+    if ctx.cfg.stability.get("enabled"):
+        with ctx.timed("stability"):
+            _stability(ctx, texts, seed_topics, zeroshot, out)
     ctx.rec.log_dir(out, "topics")
-    ctx.log_metrics({
-        "topics/n_topics": result.n_topics,
-        "topics/outlier_ratio_before": result.outlier_ratio_before,
-        "topics/outlier_ratio_after": result.outlier_ratio_after,
-    })
+    ctx.log_metrics(quality.metrics)
+
+
+def _topic_quality(ctx: Context, texts: list[str], result: Any) -> Any:
+    """NPMI coherence, diversity, outliers and, for labeled corpora, agreement with the labels."""
+    from topics.evaluation import evaluate_topics, unit_tokens
+
+    tokens = unit_tokens(texts, _tokenizer(ctx))
+    ctx.state["unit_tokens"] = tokens
+    labels = ctx.state["preprocess"].units.label
+    has_labels = labels.notna().any()
+    return evaluate_topics(
+        result,
+        tokens,
+        labels=labels.tolist() if has_labels else None,
+        top_n=int(ctx.cfg.topic_model.top_n_words),
+    )
+
+
+def _stability(ctx: Context, texts: list[str], seed_topics: Any, zeroshot: Any, out: Path) -> None:
+    """Refit the topic model over seeds and unit orders; log how much the topics move."""
+    from topics.evaluation import stability_report
+    from topics.topic_model import build_topic_model
+
+    def build(seed: int):
+        tm = OmegaConf.merge(ctx.cfg.topic_model, {"seed": seed})
+        return build_topic_model(
+            tm,
+            _tokenizer(ctx),
+            embedder=ctx.state["embedder"],
+            seed_topics=seed_topics,
+            zeroshot_topics=zeroshot,
+        )
+
+    st = ctx.cfg.stability
+    units = ctx.state["preprocess"].units
+    report = stability_report(
+        build,
+        texts,
+        ctx.state["embeddings"],
+        units.unit_id.tolist(),
+        units.doc_id.tolist(),
+        n_runs=int(st.n_runs),
+        seed=int(ctx.cfg.seed),
+        shuffle=bool(st.shuffle),
+        top_n=int(st.top_n),
+        token_lists=ctx.state.get("unit_tokens"),
+    )
+    report.runs.to_csv(out / "stability_runs.csv", index=False)
+    report.pairs.to_csv(out / "stability_pairs.csv", index=False)
+    ctx.log_metrics(report.metrics)
 
 
 def _theme_topics(ctx: Context) -> tuple[dict | None, dict | None]:

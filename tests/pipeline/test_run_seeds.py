@@ -121,3 +121,16 @@ def test_a_failing_job_is_marked_failed(job_factory, tmp_path):
     assert len(runs) == 1 and runs[0].info.status == "FAILED"
     assert "no-such-corpus" in runs[0].data.tags["error"]
     mlflow.set_tracking_uri(None)
+
+
+def test_stability_mode_logs_refit_agreement(job_factory):
+    cfg, out = job_factory(["stability.enabled=true", "stability.n_runs=3", "figures=false"])
+    result = run(cfg, out)
+    m = result.metrics
+    assert m["stability/n_runs"] == 3
+    assert -1.0 <= m["stability/ari_mean"] <= 1.0
+    assert 0.0 <= m["stability/topic_match_jaccard"] <= 1.0
+    assert m["stability/n_topics_min"] <= m["topics/n_topics"] <= m["stability/n_topics_max"]
+    assert (out / "topics" / "stability_runs.csv").is_file()
+    logged = _client(cfg).get_run(result.run_id).data.metrics
+    assert logged["stability/ari_mean"] == m["stability/ari_mean"]
