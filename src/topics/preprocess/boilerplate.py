@@ -9,6 +9,7 @@ body by runs of furniture (footers, summaries repeated by the site) are dropped.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -23,7 +24,8 @@ _OTHER_SCRIPT = re.compile(
     r"[\u0400-\u04ff\u0600-\u06ff\u0590-\u05ff\u0e00-\u0e7f\u0900-\u097f\uac00-\ud7af"
     r"\u3040-\u30ff\u1e00-\u1eff]"
 )
-_URL = re.compile(r"(https?://|www\.)\S+|\S+\.(com|cn|net|org|html?)(/\S*)?\b", re.I)
+# domains are ASCII: a bounded character class keeps the search linear on long CJK lines
+_URL = re.compile(r"(https?://|www\.)\S+|\b[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.(com|cn|net|org|html?)\b(/\S*)?", re.I)
 _NUMERIC = re.compile(r"^[\d\s.,:：/\-%+#·•()（）\[\]]+$")
 _DATE = re.compile(r"(19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}")
 _REL_TIME = re.compile(r"\d+\s*(秒|分钟|分鐘|小时|小時|天|周|週|个月|個月|年)前|刚刚|剛剛")
@@ -82,16 +84,18 @@ def _size(text: str) -> float:
 
 
 def _features(text: str) -> set[str]:
-    """CJK character bigrams and lowercase Latin words of ``text`` (after NFKC)."""
-    text = nfkc(text)
+    """CJK character bigrams and lowercase Latin words of an NFKC-normalized ``text``."""
     feats = {w.lower() for w in _LATIN_WORD.findall(text) if len(w) > 1}
     for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text):
         feats.update(run[i : i + 2] for i in range(len(run) - 1))
     return feats
 
 
-def _key(text: str) -> str:
-    return re.sub(r"\s+", "", nfkc(text)).lower()
+_SPACE = re.compile(r"\s+")
+
+
+def _key(text: str, normalized: bool = False) -> str:
+    return _SPACE.sub("", text if normalized else nfkc(text)).lower()
 
 
 class BoilerplateRemover:
@@ -138,19 +142,21 @@ class BoilerplateRemover:
         return self
 
     # -- per-block rules -------------------------------------------------------------------
-    def _local_class(self, block: Block, doc_counts: Counter[str], zh_doc: bool) -> tuple[str, str]:
-        """Return (class, reason): class is good, bad or undecided."""
+    def _local_class(
+        self, block: Block, norm: str, doc_counts: Counter[str], zh_doc: bool
+    ) -> tuple[str, str]:
+        """Return (class, reason): class is good, bad or undecided (``norm``: NFKC of the block)."""
         text = block.text
         size = _size(text)
-        key = _key(text)
-        if _NUMERIC.match(nfkc(text)):
+        key = _key(norm, normalized=True)
+        if _NUMERIC.match(norm):
             return "bad", "numbers or list index only"
         url = _URL.search(text)
         if url and (size < 80 or len(url.group(0)) > 0.3 * len(text)):
             return "bad", "link"
-        if size < 30 and (_REL_TIME.search(text) or _DATE.match(nfkc(text))):
+        if size < 30 and (_REL_TIME.search(text) or _DATE.match(norm)):
             return "bad", "date or time stamp"
-        if size < self.long_size and _UI.search(nfkc(text)):
+        if size < self.long_size and _UI.search(norm):
             return "bad", "page interface words in a short line"
         n_cjk = len(_CJK.findall(text))
         if _OTHER_SCRIPT.search(text) and n_cjk == 0 and size < self.long_size:
@@ -187,8 +193,9 @@ class BoilerplateRemover:
         if not blocks:
             return CleanResult(doc_id, [])
         zh_doc = len(_CJK.findall(text)) > len(_LATIN_WORD.findall(text))
-        doc_counts = Counter(_key(b.text) for b in blocks)
-        local = [self._local_class(b, doc_counts, zh_doc) for b in blocks]
+        norms = [nfkc(b.text) for b in blocks]
+        doc_counts = Counter(_key(n, normalized=True) for n in norms)
+        local = [self._local_class(b, n, doc_counts, zh_doc) for b, n in zip(blocks, norms, strict=True)]
         if len(blocks) < 3:  # a headline or a short record has no page around it to judge by
             return CleanResult(
                 doc_id,
@@ -204,7 +211,7 @@ class BoilerplateRemover:
                     for keep in [r != "numbers or list index only"]
                 ],
             )
-        feats = [_features(b.text) for b in blocks]
+        feats = [_features(n) for n in norms]
         core = [i for i, (c, _) in enumerate(local) if c == "good"]
         support = self._support(feats, core) if len(core) >= 2 else [1.0] * len(blocks)
         title_match = bool(title) and _key(blocks[0].text) == _key(title or "")
@@ -273,8 +280,9 @@ class BoilerplateRemover:
         for i, c in enumerate(classes):
             if c != "undecided":
                 continue
-            prev = max((j for j in decided if j < i), default=None)
-            nxt = min((j for j in decided if j > i), default=None)
+            k = bisect.bisect_left(decided, i)  # decided is sorted: O(log n) per block
+            prev = decided[k - 1] if k > 0 else None
+            nxt = decided[k] if k < len(decided) else None
             p = classes[prev] if prev is not None else "edge"
             n = classes[nxt] if nxt is not None else "edge"
             upcoming = [classes[j] for j in range(i + 1, min(i + 8, len(classes)))]

@@ -6,6 +6,7 @@ unit's original form) and a stable id derived from its document and content.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
@@ -147,7 +148,8 @@ def segment(
         piece = text[start:end]
         if len(re.sub(r"\s", "", piece)) < min_chars:
             continue
-        owner = max((s for s in starts if s <= start), default=None)
+        k = bisect.bisect_right(starts, start)  # starts is sorted: O(log n) per unit
+        owner = starts[k - 1] if k else None
         occurrence = seen.get(piece, 0)
         seen[piece] = occurrence + 1
         units.append(

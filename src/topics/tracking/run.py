@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 ERROR_TAG = "error"
 ERROR_ARTIFACT = "error.txt"
 HYDRA_ARTIFACT_PATH = "hydra"
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 
 
 @contextmanager
@@ -125,7 +126,12 @@ def get_or_create_experiment(
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
         try:
-            return client.create_experiment(name, artifact_location=artifact_location)
+            # tagged as model development, so MLflow 3's UI opens it on its training runs
+            return client.create_experiment(
+                name,
+                artifact_location=artifact_location,
+                tags={EXPERIMENT_KIND_TAG: "custom_model_development"},
+            )
         except MlflowException as err:  # another process created it meanwhile
             if err.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
                 raise
