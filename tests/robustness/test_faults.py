@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from jobcfg import compose_job
 from mlflow import MlflowClient
 
+from jobcfg import compose_job
 from topics.data import load_documents
 from topics.preprocess.pipeline import preprocess_documents
 from topics.runner import run

@@ -8,6 +8,7 @@ from topics.embedding.base import (
 )
 from topics.embedding.cache import CachedEmbedder, EmbeddingCache
 from topics.embedding.factory import build_embedder
+from topics.embedding.onnx_backend import OnnxEmbedder
 from topics.embedding.resolve import resolve_model
 from topics.embedding.sentence import SentenceTransformerEmbedder
 from topics.embedding.tfidf import TfidfSvdEmbedder
@@ -18,6 +19,7 @@ __all__ = [
     "EmbeddingCache",
     "FittableEmbedder",
     "ModelNotAvailableError",
+    "OnnxEmbedder",
     "SentenceTransformerEmbedder",
     "TfidfSvdEmbedder",
     "build_embedder",

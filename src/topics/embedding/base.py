@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -80,6 +80,14 @@ def check_texts(texts: Sequence[str]) -> list[str]:
                 f"embed() text #{i} is {type(item).__name__}, not str; pass decoded strings only"
             )
     return items
+
+
+def positive_int(value: Any, field: str, *, optional: bool = False) -> None:
+    """Raise ``InputError`` unless ``value`` is a positive int (or ``None`` when optional)."""
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"embedding.{field} must be a positive integer, got {value!r}")
 
 
 def sha256_files(paths: Iterable[Path], root: Path) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.embedding.cache import CachedEmbedder, EmbeddingCache
+from topics.embedding.onnx_backend import OnnxEmbedder
 from topics.embedding.sentence import SentenceTransformerEmbedder
 from topics.embedding.tfidf import TfidfSvdEmbedder
 
@@ -23,6 +24,17 @@ BACKEND_KEYS: dict[str, set[str]] = {
         "normalize",
         "max_seq_length",
         "show_progress",
+        "seed",
+    },
+    "onnx": {
+        "model",
+        "quantize",
+        "onnx_dir",
+        "batch_size",
+        "normalize",
+        "max_seq_length",
+        "max_batch_tokens",
+        "intra_op_threads",
         "seed",
     },
     "tfidf_svd": {"n_components", "min_df", "max_df", "sublinear_tf", "seed"},
@@ -47,8 +59,8 @@ def build_embedder(
 
     Args:
         cfg: The node, e.g. ``configs/embedding/m3e_small.yaml``: ``backend``
-            (``sentence_transformers`` or ``tfidf_svd``), the backend's settings, and ``cache``
-            / ``cache_dir`` (wrap it in a ``CachedEmbedder`` stored under ``cache_dir``).
+            (``sentence_transformers``, ``onnx`` or ``tfidf_svd``), the backend's settings, and
+            ``cache`` / ``cache_dir`` (wrap it in a ``CachedEmbedder`` stored under ``cache_dir``).
         tokenizer: Token callable; required by ``tfidf_svd``, ignored otherwise.
 
     Returns:
@@ -77,6 +89,8 @@ def build_embedder(
                 "build_embedder(cfg, tokenizer=<callable text -> tokens>)"
             )
         embedder = TfidfSvdEmbedder(tokenizer=tokenizer, **kwargs)
+    elif backend == "onnx":
+        embedder = OnnxEmbedder(**kwargs)
     else:
         embedder = SentenceTransformerEmbedder(**kwargs)
     if not params.get("cache", False):

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from topics.embedding.base import (
     ModelNotAvailableError,
     check_texts,
     empty_vectors,
+    positive_int,
     sha256_files,
 )
 from topics.embedding.resolve import (
@@ -122,14 +123,6 @@ def model_digest(source: Path | str, device: str = "cpu") -> str:
     return _DIGESTS[key]
 
 
-def _positive_int(value: Any, field: str, *, optional: bool = False) -> None:
-    """Raise ``InputError`` unless ``value`` is a positive int (or ``None`` when optional)."""
-    if optional and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"embedding.{field} must be a positive integer, got {value!r}")
-
-
 class SentenceTransformerEmbedder:
     """Embed texts with a sentence-transformers model.
 
@@ -169,8 +162,8 @@ class SentenceTransformerEmbedder:
         return str(self.model)
 
     def _check_params(self) -> None:
-        _positive_int(self.batch_size, "batch_size")
-        _positive_int(self.max_seq_length, "max_seq_length", optional=True)
+        positive_int(self.batch_size, "batch_size")
+        positive_int(self.max_seq_length, "max_seq_length", optional=True)
         if not isinstance(self.device, str) or not self.device:
             raise InputError(f"embedding.device must be a device string, got {self.device!r}")
 

@@ -1,0 +1,83 @@
+"""Classifier stage: theme classifiers compared under one leak-free evaluation protocol.
+
+Public API::
+
+    clf = build_classifier(cfg.classifier, load_taxonomy(), tokenizer=tok, embedder=emb)
+    result = evaluate(clf, units, Y, embeddings=E)            # leave-one-article-out
+    table = compare_methods([cfg_a, cfg_b], units, Y, themes, tokenizer=tok, embedder=emb)
+    result.write_figures(out / "figures")
+    profile = theme_profile(units, clf.fit(texts, Y).predict(texts), theme_ids)
+    table = compare_single_label(cfgs, data_cfg, tokenizer=tok, embedder=emb)  # THUCNews
+"""
+
+from topics.classifier.base import Inputs, ThemeClassifier, make_inputs
+from topics.classifier.embedded import (
+    EmbedKNNClassifier,
+    EmbedLogRegClassifier,
+    EmbedSVMClassifier,
+    TopicFeatureClassifier,
+    ZeroShotClassifier,
+)
+from topics.classifier.evaluate import (
+    EvaluationResult,
+    FoldRecord,
+    compare_methods,
+    comparison_table,
+    cross_validate,
+    evaluate,
+    evaluate_methods,
+)
+from topics.classifier.folds import Fold, check_plan, inner_folds, make_fold_plan
+from topics.classifier.lexical import CachingTokenizer, KeywordClassifier, TfidfLinearClassifier
+from topics.classifier.metrics import bootstrap_ci, per_theme_table, summary_metrics
+from topics.classifier.profile import theme_profile, write_profile_heatmap
+from topics.classifier.registry import METHODS, build_classifier
+from topics.classifier.setfit_method import SetFitClassifier
+from topics.classifier.single_label import (
+    SingleLabelResult,
+    compare_single_label,
+    evaluate_single_label,
+    load_labeled,
+    stratified_subset,
+)
+from topics.classifier.thresholds import best_threshold, tune_thresholds
+
+__all__ = [
+    "METHODS",
+    "CachingTokenizer",
+    "EmbedKNNClassifier",
+    "EmbedLogRegClassifier",
+    "EmbedSVMClassifier",
+    "EvaluationResult",
+    "Fold",
+    "FoldRecord",
+    "Inputs",
+    "KeywordClassifier",
+    "SetFitClassifier",
+    "SingleLabelResult",
+    "TfidfLinearClassifier",
+    "ThemeClassifier",
+    "TopicFeatureClassifier",
+    "ZeroShotClassifier",
+    "best_threshold",
+    "bootstrap_ci",
+    "build_classifier",
+    "check_plan",
+    "compare_methods",
+    "compare_single_label",
+    "comparison_table",
+    "cross_validate",
+    "evaluate",
+    "evaluate_methods",
+    "evaluate_single_label",
+    "inner_folds",
+    "load_labeled",
+    "make_fold_plan",
+    "make_inputs",
+    "per_theme_table",
+    "stratified_subset",
+    "summary_metrics",
+    "theme_profile",
+    "tune_thresholds",
+    "write_profile_heatmap",
+]

@@ -1,0 +1,52 @@
+"""One binary model per theme column, with constant columns handled without a model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+#: A fitted column: a model, or the constant score of a column with one class in training.
+Column = Any
+
+
+def fit_columns(make: Callable[[], Any], X: Any, Y: np.ndarray) -> list[Column]:
+    """Fit ``make()`` on each column of ``Y``; a column with a single class keeps its value."""
+    columns: list[Column] = []
+    for j in range(Y.shape[1]):
+        y = Y[:, j]
+        if y.min() == y.max():
+            columns.append(float(y[0]))
+        else:
+            columns.append(make().fit(X, y))
+    return columns
+
+
+def score_columns(columns: list[Column], X: Any, n: int) -> np.ndarray:
+    """Return ``(n, k)`` scores in [0, 1] from the columns of :func:`fit_columns`."""
+    out = np.empty((n, len(columns)), dtype=float)
+    for j, model in enumerate(columns):
+        out[:, j] = model if isinstance(model, float) else _positive_score(model, X)
+    return out
+
+
+def _positive_score(model: Any, X: Any) -> np.ndarray:
+    """Probability of the positive class, or a sigmoid of the decision function."""
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(X)[:, 1]
+    return 1.0 / (1.0 + np.exp(-model.decision_function(X)))
+
+
+def logistic(C: float, seed: int | None, max_iter: int = 2000) -> Callable[[], LogisticRegression]:
+    """Return a factory of class-balanced logistic regressions."""
+    return lambda: LogisticRegression(
+        C=C, class_weight="balanced", max_iter=max_iter, random_state=seed
+    )
+
+
+def linear_svm(C: float, seed: int | None) -> Callable[[], LinearSVC]:
+    """Return a factory of class-balanced linear SVMs (scored by a sigmoid of the margin)."""
+    return lambda: LinearSVC(C=C, class_weight="balanced", random_state=seed)
