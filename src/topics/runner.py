@@ -88,6 +88,7 @@ def configure_output(quiet: bool) -> None:
     except ImportError:  # pragma: no cover - jieba is a core dependency
         pass
     if quiet:
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         logging.getLogger().setLevel(logging.WARNING)
         logging.getLogger("topics").setLevel(logging.WARNING)
 
@@ -279,11 +280,19 @@ def _theme_topics(ctx: Context) -> tuple[dict | None, dict | None]:
     return seeds, zeroshot
 
 
+def _stage_themes(ctx: Context) -> None:
+    from topics.classifier.stage import run_theme_stage
+
+    _tokenizer(ctx)
+    run_theme_stage(ctx)
+
+
 STAGES: dict[str, Callable[[Context], None]] = {
     "data": _stage_data,
     "preprocess": _stage_preprocess,
     "embedding": _stage_embedding,
     "topic_model": _stage_topic_model,
+    "themes": _stage_themes,
 }
 
 

@@ -134,3 +134,75 @@ def test_stability_mode_logs_refit_agreement(job_factory):
     assert (out / "topics" / "stability_runs.csv").is_file()
     logged = _client(cfg).get_run(result.run_id).data.metrics
     assert logged["stability/ari_mean"] == m["stability/ari_mean"]
+
+
+def test_theme_stage_evaluates_tags_and_profiles(two_runs):
+    cfg, first, _ = two_runs
+    m = first.metrics
+    for key in [
+        "themes/macro_f1",
+        "themes/micro_f1",
+        "themes/hamming_loss",
+        "themes/macro_f1_ci_low",
+        "themes/macro_f1_ci_high",
+        "themes/gold/talent",
+    ]:
+        assert key in m, key
+    assert 0.3 < m["themes/macro_f1"] <= 1.0
+    assert m["themes/macro_f1_ci_low"] <= m["themes/macro_f1"] <= m["themes/macro_f1_ci_high"]
+    themes_dir = first.output_dir / "themes"
+    per_theme = pd.read_csv(themes_dir / "per_theme.csv")
+    assert len(per_theme) >= 7
+    predictions = pd.read_parquet(themes_dir / "predictions.parquet")
+    assert len(predictions) == 113 and "p_talent" in predictions
+    profile = pd.read_csv(themes_dir / "profile.csv", index_col=0)
+    assert len(profile) == 5 and profile.to_numpy().max() <= 1.0
+    assert (themes_dir / "profile.png").stat().st_size > 10_000
+
+
+def test_logged_theme_model_predicts_simplified_traditional_and_english(two_runs):
+    cfg, first, _ = two_runs
+    client = _client(cfg)
+    uri = client.get_run(first.run_id).data.tags["themes/model_uri"]
+    mlflow.set_tracking_uri(resolve_tracking_uri(cfg))
+    model = mlflow.pyfunc.load_model(uri)
+    assert model.metadata.signature is not None
+    texts = [
+        "银行加快招聘大模型算法人才，并为员工开设提示词工程培训。",
+        "銀行加快招聘大模型算法人才，並為員工開設提示詞工程培訓。",
+        "Banks are hiring large-model talent and training staff in prompt engineering.",
+    ]
+    out = model.predict(pd.DataFrame({"text": texts}))
+    assert len(out) == 3 and {"themes", "p_talent", "topic", "topic_label"} <= set(out.columns)
+    assert "talent" in out.themes[0] and out.themes[0] == out.themes[1]
+    assert out.p_talent[0] == pytest.approx(out.p_talent[1])
+    assert out.p_talent[2] > 0
+    assert (out.topic >= 0).all()
+    mlflow.set_tracking_uri(None)
+
+
+def test_topics_predict_cli_reads_arguments_stdin_and_files(two_runs, tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from topics.cli.predict import main
+
+    cfg, first, _ = two_runs
+    uri = resolve_tracking_uri(cfg)
+    assert main(["--tracking-uri", uri, "--json", "银行开设提示词工程培训，招聘大模型人才"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert '"talent"' in line and '"topic"' in line
+    file = tmp_path / "texts.txt"
+    file.write_text("金融機構自建算力集群\n\n数据治理与数据中台建设\n", encoding="utf-8")
+    assert main(["--tracking-uri", uri, "--json", "--file", str(file)]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    proc = subprocess.run(
+        [sys.executable, "-m", "topics.cli.predict", "--tracking-uri", uri],
+        input="监管要求模型可解释与隐私保护\n",
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "themes:" in proc.stdout and "topic" in proc.stdout

@@ -1,0 +1,172 @@
+"""The theme stage of a run: evaluate the configured classifier, tag every unit, profile articles.
+
+* On units with gold labels (the seed paragraphs), the classifier is evaluated with
+  leave-one-article-out CV, then fitted on all of them.
+* On other units (sentence units, a user corpus), it is fitted on the bundled seed gold and applied.
+* On a single-label corpus with a held-out split (``data=thucnews``), it is trained on the train
+  split and scored on the eval split (accuracy, macro-F1).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+def _topics_array(ctx: Any) -> np.ndarray | None:
+    result = ctx.state.get("topics")
+    if result is None:
+        return None
+    return result.assignments.topic.to_numpy()
+
+
+def _seed_training_set(
+    ctx: Any, ids: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+    """The seed paragraphs with their gold labels, embedded with this run's embedder."""
+    from topics.data.seeds import read_manifest_corpus
+    from topics.preprocess.pipeline import preprocess_documents
+    from topics.themes import label_matrix, load_gold
+
+    units = preprocess_documents(list(read_manifest_corpus()), {"unit": "paragraph"}).units
+    gold = load_gold(theme_ids=ids)
+    embedder = ctx.state.get("embedder")
+    vectors = np.asarray(embedder.embed(units.norm.tolist())) if embedder is not None else None
+    return units, label_matrix(gold, units, ids), vectors
+
+
+def run_theme_stage(ctx: Any) -> None:
+    """Run the theme stage on a job context (see :mod:`topics.runner`)."""
+    from topics.classifier import build_classifier, evaluate, theme_profile, write_profile_heatmap
+    from topics.themes import check_gold, label_matrix, label_stats, load_gold, load_taxonomy
+
+    cfg = ctx.cfg
+    if cfg.data.get("eval_path") and cfg.data.get("label_field"):
+        _single_label(ctx)
+        return
+    themes = load_taxonomy(cfg.themes)
+    ids = [t.id for t in themes]
+    units = ctx.state["preprocess"].units
+    vectors = ctx.state.get("embeddings")
+    topics = _topics_array(ctx)
+    clf = build_classifier(
+        cfg.classifier,
+        themes,
+        tokenizer=ctx.state.get("tokenizer"),
+        embedder=ctx.state.get("embedder"),
+    )
+    out = ctx.out / "themes"
+    out.mkdir(parents=True, exist_ok=True)
+    gold = load_gold(theme_ids=ids)
+    check = check_gold(gold, units)
+    if check.ok:
+        Y = label_matrix(gold, units, ids)
+        res = evaluate(
+            clf,
+            units,
+            Y,
+            embeddings=vectors,
+            topics=topics,
+            seed=cfg.get("seed"),
+            n_resamples=int(cfg.classifier.get("n_resamples", 1000)),
+        )
+        res.per_theme.to_csv(out / "per_theme.csv")
+        res.predictions_frame().to_parquet(out / "oof_predictions.parquet", index=False)
+        res.write_figures(out / "figures", labels=[t.name_zh for t in themes])
+        stats = label_stats(gold, ids)
+        stats.to_csv(out / "gold_label_stats.csv")
+        ctx.log_metrics({k: v for k, v in res.summary.items() if isinstance(v, int | float)})
+        ctx.log_metrics(
+            {f"themes/gold/{item}": float(row["count"]) for item, row in stats.iterrows()}
+        )
+        fitted = clf.spawn().fit(
+            units.norm.tolist(), Y, vectors, topics, groups=units.doc_id.tolist()
+        )
+        ctx.rec.set_tags({"themes/trained_on": "this run's units (gold labels)"})
+    else:
+        log.info(
+            "themes: units have no gold labels (%s); training on the seed gold", check.describe()
+        )
+        if clf.needs_topics:
+            raise ValueError(
+                "classifier=topic_features needs gold labels on this run's units; "
+                "use it with the seed corpus in paragraph units"
+            )
+        seed_units, Y, seed_vectors = _seed_training_set(ctx, ids)
+        fitted = clf.spawn().fit(
+            seed_units.norm.tolist(), Y, seed_vectors, groups=seed_units.doc_id.tolist()
+        )
+        ctx.rec.set_tags({"themes/trained_on": f"seed gold ({len(seed_units)} paragraphs)"})
+    texts = units.norm.tolist()
+    scores = fitted.predict_proba(texts, vectors, topics)
+    pred = fitted.predict(texts, vectors, topics)
+    table = units[["unit_id", "doc_id"]].copy()
+    for j, theme in enumerate(ids):
+        table[f"p_{theme}"] = scores[:, j]
+    table["themes"] = [",".join(t for t, on in zip(ids, row, strict=True) if on) for row in pred]
+    table.to_parquet(out / "predictions.parquet", index=False)
+    profile = theme_profile(units, pred, ids)
+    profile.to_csv(out / "profile.csv")
+    write_profile_heatmap(
+        profile, out / "profile.png", title=f"{cfg.classifier.name}: share of units per theme"
+    )
+    ctx.log_metrics({f"themes/share/{t}": float(pred[:, j].mean()) for j, t in enumerate(ids)})
+    ctx.rec.log_dir(out, "themes")
+    if cfg.classifier.get("log_model", True) and getattr(ctx.rec, "run_id", None):
+        _log_model(ctx, fitted, ids)
+
+
+def _log_model(ctx: Any, fitted: Any, ids: list[str]) -> None:
+    from topics.classifier.pipeline_model import log_theme_model
+
+    result = ctx.state.get("topics")
+    vectors = ctx.state.get("embeddings")
+    if vectors is None:
+        log.warning("themes: no embeddings in this run; the theme model is not logged")
+        return
+    topics = result.assignments.topic.tolist() if result is not None else [-1] * len(vectors)
+    labels = (
+        {}
+        if result is None
+        else dict(zip(result.topics_table.topic, result.topics_table.label, strict=True))
+    )
+    uri = log_theme_model(
+        fitted,
+        embedder=ctx.state.get("embedder"),
+        embedding_cfg=ctx.cfg.embedding,
+        tokenizer_cfg=ctx.cfg.tokenizer,
+        theme_ids=ids,
+        embeddings=vectors,
+        topics=topics,
+        topic_labels=labels,
+        run_id=ctx.rec.run_id,
+    )
+    ctx.rec.set_tags({"themes/model_uri": uri})
+    ctx.state["theme_model_uri"] = uri
+
+
+def _single_label(ctx: Any) -> None:
+    """Train on the train split and score the eval split of a labeled corpus."""
+    from topics.classifier import compare_single_label
+
+    cfg = ctx.cfg
+    table = compare_single_label(
+        [cfg.classifier],
+        cfg.data,
+        tokenizer=ctx.state.get("tokenizer"),
+        embedder=ctx.state.get("embedder"),
+        n_train=cfg.classifier.get("n_train"),
+        n_dev=cfg.classifier.get("n_dev"),
+        seed=cfg.get("seed"),
+    )
+    out = ctx.out / "themes"
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "single_label.csv")
+    row = table.iloc[0]
+    ctx.log_metrics({k: float(v) for k, v in row.items() if "/" in str(k)})
+    ctx.rec.log_dir(out, "themes")
