@@ -47,6 +47,17 @@ def _quiet() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+def _require_setfit() -> None:
+    """Fail with the install command when the optional ``setfit`` package is missing."""
+    try:
+        import setfit  # noqa: F401
+    except ImportError as err:
+        raise ImportError(
+            "classifier=setfit needs the optional package setfit: "
+            "`pip install 'topics[setfit]'` (or `pip install setfit`)"
+        ) from err
+
+
 class SetFitClassifier(ThemeClassifier):
     """Few-shot fine-tuned sentence-transformer (SetFit) with a per-theme logistic head.
 
@@ -94,6 +105,7 @@ class SetFitClassifier(ThemeClassifier):
         self.device = device
 
     def _training_args(self, output_dir: str) -> Any:
+        _require_setfit()
         from setfit import TrainingArguments
 
         for name in ("num_iterations", "max_steps", "batch_size", "max_seq_length"):
