@@ -1,9 +1,10 @@
 """ONNX Runtime backend: sentence-transformers models exported locally to ONNX, fp32 or int8.
 
 Inference needs only ``onnxruntime``, ``tokenizers`` and numpy (torch is imported once, to export).
-Texts are tokenized with the model's own fast tokenizer, sorted by length so batches carry little
-padding, run through the exported transformer, then pooled and normalized in numpy exactly like
-sentence-transformers does, so fp32 vectors match the PyTorch backend to float precision.
+Texts are tokenized with the model's own fast tokenizer, sorted by token count and batched under
+a token budget (little padding, small attention matrices), run through the exported transformer,
+then pooled and normalized in numpy like sentence-transformers does, so fp32 vectors match the
+PyTorch backend to float precision.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from topics.embedding.onnx_export import (
     ensure_export,
     pool,
     read_meta,
+    require_onnxruntime,
 )
 from topics.embedding.resolve import PACKAGED_MODELS, resolve_model
 from topics.embedding.sentence import model_digest
@@ -132,6 +134,7 @@ def load_runtime(folder: Path, threads: int | None) -> OnnxRuntimeModel:
     """Load an export folder in ONNX Runtime once per process and thread setting."""
     key = (str(folder), threads)
     if key not in _RUNTIMES:
+        require_onnxruntime()
         _RUNTIMES[key] = OnnxRuntimeModel(folder, threads=threads)
     return _RUNTIMES[key]
 

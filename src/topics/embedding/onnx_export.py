@@ -15,6 +15,7 @@ when two processes export at once, the first rename wins and the other copy is d
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -96,20 +97,20 @@ def ensure_export(source: Path | str, digest: str, quantize: str, onnx_dir: Path
     final = export_dir(root, digest, quantize)
     if is_complete(final):
         return final
-    _require_onnxruntime()
+    require_onnxruntime()
     build: Callable[[Path], None]
     if quantize == "int8":
-        base = ensure_export(source, digest, "none", root)
-        build = lambda tmp: _quantize_into(base, tmp)  # noqa: E731
+        build = functools.partial(_quantize_into, ensure_export(source, digest, "none", root))
     else:
-        build = lambda tmp: _export_into(source, digest, tmp)  # noqa: E731
+        build = functools.partial(_export_into, source, digest)
     logger.info("exporting %s to ONNX (quantize=%s) into %s", source, quantize, final)
     _commit(final, build)
     EXPORTS[quantize] += 1
     return final
 
 
-def _require_onnxruntime() -> None:
+def require_onnxruntime() -> None:
+    """Raise ``ModelNotAvailableError`` with the install command if onnxruntime or onnx is absent."""
     try:
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
@@ -133,9 +134,12 @@ def _commit(final: Path, build: Callable[[Path], None]) -> None:
                 os.fsync(fh.fileno())
         try:
             os.rename(tmp, final)
-        except OSError:
+        except OSError as exc:
             if not is_complete(final):  # not a lost race with another exporter: a real error
-                raise
+                raise ModelNotAvailableError(
+                    f"cannot store the ONNX export in {final} ({exc}); if that folder exists, "
+                    f"it is incomplete: delete it and run again"
+                ) from exc
             logger.info("another process exported %s first; using its copy", final)
     finally:
         if tmp.exists():
