@@ -32,7 +32,10 @@ def _label_names(path: str | None) -> list[str] | None:
         return None
     file = Path(path)
     if not file.is_file():
-        raise InputError(f"data.label_names_path={path} does not exist; fix it or set it to null.")
+        raise InputError(
+            f"data.label_names_path={path} does not exist; for the shared corpora set "
+            "paths.shared_data_dir=... (or TOPICS_SHARED_DATA), else fix it or set it to null."
+        )
     return [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
