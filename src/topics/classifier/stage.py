@@ -17,6 +17,16 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
+#: keys of the ``classifier`` config read by this stage, not by the classifier itself
+STAGE_KEYS = {"n_resamples", "log_model", "n_train", "n_dev"}
+
+
+def _method_cfg(cfg: Any) -> dict[str, Any]:
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.to_container(cfg.classifier, resolve=True)
+    return {k: v for k, v in node.items() if k not in STAGE_KEYS}
+
 
 def _topics_array(ctx: Any) -> np.ndarray | None:
     result = ctx.state.get("topics")
@@ -55,7 +65,7 @@ def run_theme_stage(ctx: Any) -> None:
     vectors = ctx.state.get("embeddings")
     topics = _topics_array(ctx)
     clf = build_classifier(
-        cfg.classifier,
+        _method_cfg(cfg),
         themes,
         tokenizer=ctx.state.get("tokenizer"),
         embedder=ctx.state.get("embedder"),
@@ -156,7 +166,7 @@ def _single_label(ctx: Any) -> None:
 
     cfg = ctx.cfg
     table = compare_single_label(
-        [cfg.classifier],
+        [_method_cfg(cfg)],
         cfg.data,
         tokenizer=ctx.state.get("tokenizer"),
         embedder=ctx.state.get("embedder"),
