@@ -209,10 +209,16 @@ def test_topics_predict_cli_reads_arguments_stdin_and_files(two_runs, tmp_path, 
 
 
 def test_thucnews_single_label_through_the_runner(job_factory, thucnews_dir):
-    cfg, out = job_factory([
-        "data=thucnews", f"paths.shared_data_dir={thucnews_dir}", "classifier=tfidf_linear",
-        "+classifier.n_train=2000", "+classifier.n_dev=1000", "stages=[data,preprocess,themes]",
-    ])
+    cfg, out = job_factory(
+        [
+            "data=thucnews",
+            f"paths.shared_data_dir={thucnews_dir}",
+            "classifier=tfidf_linear",
+            "+classifier.n_train=2000",
+            "+classifier.n_dev=1000",
+            "stages=[data,preprocess,themes]",
+        ]
+    )
     result = run(cfg, out)
     assert result.metrics["thucnews/accuracy"] > 0.6
     assert 0.5 < result.metrics["thucnews/macro_f1"] <= 1.0
