@@ -29,3 +29,27 @@ def thucnews_dir() -> Path:
     if not (SHARED_DATA / "thucnews_train.txt").is_file():
         pytest.skip(f"THUCNews not found in {SHARED_DATA} (set TOPICS_SHARED_DATA to its folder)")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _isolate_global_state():
+    """Undo process-wide state a test may leave: MLflow's tracking URI (which MLflow also writes
+    to the environment) and Hydra's global config, so that tests do not depend on their order."""
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if "mlflow" in __import__("sys").modules:
+        import mlflow
+
+        if mlflow.active_run() is not None:
+            mlflow.end_run()
+        mlflow.set_tracking_uri(None)
+    if saved is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = saved
+    if "hydra" in __import__("sys").modules:
+        from hydra.core.global_hydra import GlobalHydra
+        from hydra.core.hydra_config import HydraConfig
+
+        HydraConfig.instance().cfg = None
+        GlobalHydra.instance().clear()

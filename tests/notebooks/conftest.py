@@ -66,9 +66,13 @@ def kernel_name(tmp_path, monkeypatch, explore_cache) -> str:
     jupyter = tmp_path / "jupyter"
     install(prefix=str(jupyter), kernel_name=KERNEL, display_name="topics tests")
     monkeypatch.setenv("JUPYTER_PATH", str(jupyter / "share" / "jupyter"))
-    for var, sub in [("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTER_CONFIG_DIR", "config"),
-                     ("JUPYTER_DATA_DIR", "data"), ("IPYTHONDIR", "ipython"),
-                     ("MPLCONFIGDIR", "mpl")]:
+    for var, sub in [
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTER_DATA_DIR", "data"),
+        ("IPYTHONDIR", "ipython"),
+        ("MPLCONFIGDIR", "mpl"),
+    ]:
         monkeypatch.setenv(var, str(jupyter / sub))
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")

@@ -51,27 +51,31 @@ def test_pick_run_and_pick_runs(runs):
 
 @pytest.mark.slow
 def test_load_run_artifacts_reads_the_logged_tables(runs, explore_cache):
-    art = ex.load_run_artifacts(ex.pick_run(runs.tracking_uri, run_id=runs.default_id),
-                                runs.tracking_uri)
+    art = ex.load_run_artifacts(
+        ex.pick_run(runs.tracking_uri, run_id=runs.default_id), runs.tracking_uri
+    )
     assert art.root == explore_cache / runs.default_id
     assert len(art.units) == len(art.assignments) == art.topics["size"].sum() == 113
     assert set(art.documents.doc_id) == set(art.doc_topic_mix.index) and len(art.documents) == 5
     assert {"topics_map", "topics_barchart"} <= set(art.figures) and set(art.images)
-    assert not art.has_themes and art.theme_predictions is None
+    # every default run tags units with themes and logs the theme model
+    assert art.has_themes and len(art.theme_predictions) == 113
+    assert ex.theme_model_uri(art) is not None
     frame = ex.EmbeddedFigure(art.figures["topics_map"])._repr_html_()
     assert frame.startswith("<iframe srcdoc=") and "plotly" in frame
     table = ex.topics_table(art, n_words=3)
     assert table.words.str.split().map(len).max() == 3 and table.index.name == "topic"
     profiles = ex.article_profiles(art)
-    assert len(profiles) == 5 and profiles["top topics"].str.contains("%").all()
+    assert len(profiles) == 5 and profiles["top themes"].str.contains("%").all()
     kmeans = ex.load_run_artifacts(ex.pick_run(runs.tracking_uri), runs.tracking_uri)
     assert not kmeans.figures
 
 
 @pytest.mark.slow
 def test_representative_units_are_the_topics_own_paragraphs(runs, explore_cache):
-    art = ex.load_run_artifacts(ex.pick_run(runs.tracking_uri, run_id=runs.default_id),
-                                runs.tracking_uri)
+    art = ex.load_run_artifacts(
+        ex.pick_run(runs.tracking_uri, run_id=runs.default_id), runs.tracking_uri
+    )
     reps = ex.representative_units(art, 0, n=4)
     assert len(reps) == 4 and reps.representative.iloc[0]
     members = set(art.assignments[art.assignments.topic == 0].unit_id)
@@ -83,10 +87,11 @@ def test_representative_units_are_the_topics_own_paragraphs(runs, explore_cache)
 
 @pytest.mark.slow
 def test_predict_texts_nearest_topic_for_each_script(runs, explore_cache):
-    art = ex.load_run_artifacts(ex.pick_run(runs.tracking_uri, run_id=runs.default_id),
-                                runs.tracking_uri)
+    art = ex.load_run_artifacts(
+        ex.pick_run(runs.tracking_uri, run_id=runs.default_id), runs.tracking_uri
+    )
     texts = [SIMPLIFIED, TRADITIONAL, "JPMorgan trains 300,000 employees to use AI tools."]
-    pred = ex.predict_texts(art, texts)
+    pred = ex.predict_texts(art, texts, method="topics")
     assert pred.text.tolist() == texts and (pred.method == "embedding").all()
     assert pred.topic.isin(art.topics.topic[art.topics.topic >= 0]).all()
     assert pred.similarity.between(0, 1.0001).all() and pred.label.notna().all()
@@ -95,8 +100,10 @@ def test_predict_texts_nearest_topic_for_each_script(runs, explore_cache):
     assert pred.similarity[0] == pytest.approx(pred.similarity[1], abs=1e-4)
     with pytest.raises(InputError, match="non-blank"):
         ex.predict_texts(art, ["  "])
-    with pytest.raises(InputError, match="no theme_model"):
-        ex.predict_texts(art, texts, method="themes")
+    # the run logged its theme pipeline: "auto" and "themes" use it
+    themed = ex.predict_texts(art, texts)
+    assert (themed.method == "theme_model").all() and themed.text.tolist() == texts
+    assert "talent" in themed.themes[0]
 
 
 @pytest.mark.slow
@@ -104,14 +111,22 @@ def test_predict_texts_uses_ctfidf_when_the_embedder_was_fitted_per_run(runs, ex
     from jobcfg import compose_job
     from topics.runner import run
 
-    cfg, out = compose_job(runs.root, ["embedding=tfidf_svd", "topic_model/clustering=kmeans",
-                                       "figures=false", "experiment_name=tfidf-test"], job="tfidf")
+    cfg, out = compose_job(
+        runs.root,
+        [
+            "embedding=tfidf_svd",
+            "topic_model/clustering=kmeans",
+            "figures=false",
+            "experiment_name=tfidf-test",
+        ],
+        job="tfidf",
+    )
     run_id = run(cfg, out).run_id
     mlflow.set_tracking_uri(None)
     art = ex.load_run_artifacts(ex.pick_run(runs.tracking_uri, run_id=run_id), runs.tracking_uri)
     topic = int(art.topics.topic.iloc[0])
     rep = ex.representative_units(art, topic, n=1).text.iloc[0]
-    pred = ex.predict_texts(art, [rep, "明天多云转晴，气温回升。"])
+    pred = ex.predict_texts(art, [rep, "明天多云转晴，气温回升。"], method="topics")
     assert (pred.method == "c-tf-idf").all() and pred.label.notna().all()
     assert pred.topic[0] == topic  # a topic's representative paragraph comes back to it
 
@@ -132,24 +147,38 @@ def test_theme_model_and_theme_tables_are_used_when_logged(runs, explore_cache, 
     from jobcfg import compose_job
     from topics.runner import run
 
-    cfg, out = compose_job(runs.root, ["topic_model/clustering=kmeans", "figures=false",
-                                       "experiment_name=themes-test"], job="themes")
+    cfg, out = compose_job(
+        runs.root,
+        [
+            "topic_model/clustering=kmeans",
+            "figures=false",
+            "experiment_name=themes-test",
+            "stages=[data,preprocess,embedding,topic_model]",
+        ],
+        job="themes",
+    )
     run_id = run(cfg, out).run_id
     mlflow.set_tracking_uri(runs.tracking_uri)
     try:
-        art = ex.load_run_artifacts(ex.pick_run(runs.tracking_uri, run_id=run_id),
-                                    runs.tracking_uri)
+        art = ex.load_run_artifacts(
+            ex.pick_run(runs.tracking_uri, run_id=run_id), runs.tracking_uri
+        )
         assert ex.theme_model_uri(art) is None and not art.has_themes
         with mlflow.start_run(run_id=run_id):
-            mlflow.pyfunc.log_model(name=ex.THEME_MODEL, python_model=_keyword_theme_model(),
-                                    pip_requirements=["pandas"])
+            mlflow.pyfunc.log_model(
+                name=ex.THEME_MODEL,
+                python_model=_keyword_theme_model(),
+                pip_requirements=["pandas"],
+            )
         themes = tmp_path / "themes"
         themes.mkdir()
         docs = art.documents.doc_id
         pd.DataFrame({"doc_id": docs, "talent": 0.75, "other": 0.25}).to_csv(
-            themes / "profile.csv", index=False)
+            themes / "profile.csv", index=False
+        )
         pd.DataFrame({"unit_id": art.units.unit_id, "theme": "other"}).to_parquet(
-            themes / "predictions.parquet")
+            themes / "predictions.parquet"
+        )
         mlflow.MlflowClient(runs.tracking_uri).log_artifacts(run_id, str(themes), "themes")
     finally:
         mlflow.set_tracking_uri(None)
@@ -173,8 +202,10 @@ def test_compare_runs_and_topics(runs, explore_cache):
     assert params.nunique(axis=1, dropna=False).min() == 2
     n_topics = table.loc[("metric", "topics/n_topics")]
     assert (n_topics >= 3).all()
-    arts = [ex.load_run_artifacts(r, runs.tracking_uri)
-            for r in ex.pick_runs(runs.tracking_uri, run_ids=[runs.default_id, runs.kmeans_id])]
+    arts = [
+        ex.load_run_artifacts(r, runs.tracking_uri)
+        for r in ex.pick_runs(runs.tracking_uri, run_ids=[runs.default_id, runs.kmeans_id])
+    ]
     side = ex.compare_topics(arts)
     assert side.shape == (int(n_topics.max()), 2)
     with pytest.raises(InputError, match="two or more"):

@@ -164,8 +164,10 @@ def test_logged_theme_model_predicts_simplified_traditional_and_english(two_runs
     cfg, first, _ = two_runs
     client = _client(cfg)
     uri = client.get_run(first.run_id).data.tags["themes/model_uri"]
-    mlflow.set_tracking_uri(resolve_tracking_uri(cfg))
-    model = mlflow.pyfunc.load_model(uri)
+    from topics.tracking.uri import scoped_tracking_uri
+
+    with scoped_tracking_uri(resolve_tracking_uri(cfg)):
+        model = mlflow.pyfunc.load_model(uri)
     assert model.metadata.signature is not None
     texts = [
         "银行加快招聘大模型算法人才，并为员工开设提示词工程培训。",
@@ -178,7 +180,6 @@ def test_logged_theme_model_predicts_simplified_traditional_and_english(two_runs
     assert out.p_talent[0] == pytest.approx(out.p_talent[1])
     assert out.p_talent[2] > 0
     assert (out.topic >= 0).all()
-    mlflow.set_tracking_uri(None)
 
 
 def test_topics_predict_cli_reads_arguments_stdin_and_files(two_runs, tmp_path, capsys):

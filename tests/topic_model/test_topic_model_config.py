@@ -36,7 +36,7 @@ def test_default_config_builds_umap_hdbscan_with_project_vectorizer(tok):
     model = build_topic_model(cfg, tok)
     assert isinstance(model.umap_model, UMAP)
     assert model.umap_model.random_state == SEED and model.umap_model.n_jobs == 1
-    assert (model.umap_model.n_neighbors, model.umap_model.n_components) == (15, 5)
+    assert (model.umap_model.n_neighbors, model.umap_model.n_components) == (15, 10)
     assert model.umap_model.metric == "cosine"
     assert isinstance(model.hdbscan_model, HDBSCAN)
     assert model.hdbscan_model.min_cluster_size == 5 and model.hdbscan_model.prediction_data

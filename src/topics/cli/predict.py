@@ -80,9 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import mlflow
 
-    mlflow.set_tracking_uri(args.tracking_uri)
+    from topics.tracking.uri import scoped_tracking_uri
+
     uri = args.model_uri or _latest_model_uri(args.tracking_uri, args.experiment)
-    model = mlflow.pyfunc.load_model(uri)
+    with scoped_tracking_uri(args.tracking_uri):  # leaves no global state behind
+        model = mlflow.pyfunc.load_model(uri)
     out = model.predict(pd.DataFrame({"text": texts}))
     prob_cols = [c for c in out.columns if c.startswith("p_")]
     for row in out.to_dict("records"):

@@ -116,7 +116,8 @@ def _predict_themes(art: RunArtifacts, texts: list[str], uri: str) -> pd.DataFra
         frame = out.reset_index(drop=True)
     else:
         frame = pd.DataFrame({"theme": list(np.asarray(out))})
-    frame.insert(0, "text", texts)
+    if "text" not in frame.columns:
+        frame.insert(0, "text", texts)
     frame["method"] = THEME_MODEL
     return frame
 
