@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import sparse
 
 from topics.data.types import InputError
+from topics.evaluation.diversity import top_words
 
 #: gensim's smoothing constant (``direct_confirmation_measure.EPSILON``).
 EPSILON = 1e-12
@@ -110,14 +111,8 @@ def _check_tokens(token_lists: Sequence[Sequence[str]]) -> list[Sequence[str]]:
 
 
 def _top_words(topics: Sequence[Sequence[str]], top_n: int) -> list[list[str]]:
-    if top_n < 2:
-        raise InputError(f"coherence: top_n must be >= 2, got {top_n}")
-    out = []
-    for i, words in enumerate(topics):
-        if isinstance(words, str):
-            raise InputError(f"coherence: topics[{i}] is a string; pass a list of words per topic")
-        out.append(list(dict.fromkeys(str(w) for w in list(words)[:top_n])))
-    return out
+    """Each topic's first ``top_n`` words, without repeats (a pair needs two distinct words)."""
+    return [list(dict.fromkeys(words)) for words in top_words(topics, top_n, "coherence", 2)]
 
 
 def presence_matrix(

@@ -8,6 +8,24 @@ from collections.abc import Sequence
 from topics.data.types import InputError
 
 
+def top_words(
+    topics: Sequence[Sequence[str]], top_n: int, who: str, minimum: int = 1
+) -> list[list[str]]:
+    """Validate topics given as word lists and cut each to its first ``top_n`` words.
+
+    Raises:
+        InputError: ``top_n < minimum`` or a topic is given as a single string.
+    """
+    if top_n < minimum:
+        raise InputError(f"{who}: top_n must be >= {minimum}, got {top_n}")
+    out = []
+    for i, words in enumerate(topics):
+        if isinstance(words, str):
+            raise InputError(f"{who}: topics[{i}] is a string; pass a list of words per topic")
+        out.append([str(w) for w in list(words)[:top_n]])
+    return out
+
+
 def topic_diversity(topics: Sequence[Sequence[str]], top_n: int = 10) -> float:
     """Share of unique words among all topics' top ``top_n`` words.
 
@@ -25,13 +43,7 @@ def topic_diversity(topics: Sequence[Sequence[str]], top_n: int = 10) -> float:
     Raises:
         InputError: ``top_n < 1`` or a topic is given as a single string.
     """
-    if top_n < 1:
-        raise InputError(f"topic_diversity: top_n must be >= 1, got {top_n}")
-    tops = []
-    for i, words in enumerate(topics):
-        if isinstance(words, str):
-            raise InputError(f"topic_diversity: topics[{i}] is a string; pass a list of words")
-        tops.append(list(words)[:top_n])
+    tops = top_words(topics, top_n, who="topic_diversity", minimum=1)
     total = sum(len(t) for t in tops)
     if total == 0:
         return float("nan")
