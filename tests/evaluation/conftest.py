@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session")
 def root_cfg():
-    """The root config as ``topics-run`` composes it (no overrides)."""
+    """The root config as ``topics-run`` composes it (outside a job: no reduction cache)."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
@@ -21,7 +21,8 @@ def root_cfg():
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            return compose(config_name="config")
+            # paths.* need a Hydra job to resolve; the reduction cache has tests of its own
+            return compose(config_name="config", overrides=["topic_model.cache_dir=null"])
     finally:
         GlobalHydra.instance().clear()
 

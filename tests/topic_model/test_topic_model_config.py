@@ -16,6 +16,7 @@ from topics.topic_model import (
     CallableEmbedder,
     TokenFilter,
     TopicModelConfigError,
+    UnitTokenizer,
     as_backend,
     build_topic_model,
     find_cjk_font,
@@ -42,7 +43,7 @@ def test_default_config_builds_umap_hdbscan_with_project_vectorizer(tok):
     assert model.hdbscan_model.min_cluster_size == 5 and model.hdbscan_model.prediction_data
     vec = model.vectorizer_model
     assert vec.lowercase is False and vec.token_pattern is None
-    assert isinstance(vec.tokenizer, TokenFilter) and vec.tokenizer.tokenizer is tok
+    assert isinstance(vec.tokenizer, UnitTokenizer) and vec.tokenizer.tokenizer is tok
     assert model.language is None  # "english" would strip Chinese before c-TF-IDF
     assert model.ctfidf_model.reduce_frequent_words is True
     assert model.representation_model is None and model.top_n_words == 10
@@ -170,3 +171,30 @@ def test_a_cjk_font_is_installed_for_png_figures():
     assert find_cjk_font() is not None, (
         "no CJK font for matplotlib: install the Debian package fonts-wqy-microhei"
     )
+
+
+def test_unit_tokenizer_cuts_each_unit_once_inside_joined_topic_texts(tok):
+    import pickle
+
+    from topics.topic_model.backend import UNIT_END
+
+    calls: list[str] = []
+
+    def counting(text: str) -> list[str]:
+        calls.append(text)
+        return tok(text)
+
+    units = ["工商银行发布大模型应用。", "银行招聘算法人才 2024"]
+    unit_tok = UnitTokenizer(counting)
+    unit_tok.remember(units[:1], [["工商银行", "大模型"]])
+    # BERTopic joins the units of a topic with spaces
+    joined = " ".join(u + UNIT_END for u in units)
+    tokens = unit_tok(joined)
+    assert tokens[:2] == ["工商银行", "大模型"]  # the remembered tokens, not re-cut
+    assert tokens[2:] == TokenFilter(tok)(units[1]) and "2024" not in tokens
+    assert calls == [units[1]]
+    assert unit_tok(joined) == tokens and calls == [units[1]]  # memo: cut once
+    assert unit_tok(units[1]) == tokens[2:]  # a plain unit (e.g. after loading) works too
+    shipped = UnitTokenizer(tok)
+    shipped.remember(units, [["a"], ["b"]])
+    assert pickle.loads(pickle.dumps(shipped)).memo == {} and len(shipped.memo) == 2

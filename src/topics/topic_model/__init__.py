@@ -9,13 +9,15 @@ Public API::
     write_figures(model, result, embeddings, out / "figures", texts=texts)
 """
 
-from topics.topic_model.backend import CallableEmbedder, TokenFilter, as_backend, is_word
-from topics.topic_model.builder import (
-    FitOptions,
-    TopicModelConfigError,
-    build_topic_model,
-    fit_options,
+from topics.topic_model.backend import (
+    CallableEmbedder,
+    TokenFilter,
+    UnitTokenizer,
+    as_backend,
+    is_word,
 )
+from topics.topic_model.builder import FitOptions, build_topic_model, fit_options
+from topics.topic_model.components import TopicModelConfigError
 from topics.topic_model.figures import project_2d, write_figures
 from topics.topic_model.fit import CorpusTooSmallError, TopicResult, adapt_to_corpus, fit_topics
 from topics.topic_model.fonts import find_cjk_font
@@ -28,6 +30,7 @@ __all__ = [
     "TokenFilter",
     "TopicModelConfigError",
     "TopicResult",
+    "UnitTokenizer",
     "adapt_to_corpus",
     "as_backend",
     "build_topic_model",

@@ -10,19 +10,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bertopic import BERTopic
 from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
 from bertopic.vectorizers import ClassTfidfTransformer
-from hdbscan import HDBSCAN
 from omegaconf import DictConfig, ListConfig, OmegaConf
-from sklearn.cluster import AgglomerativeClustering, KMeans
-from sklearn.decomposition import PCA
-from sklearn.feature_extraction.text import CountVectorizer
-from umap import UMAP
+from omegaconf.errors import InterpolationResolutionError
 
-from topics.topic_model.backend import TokenFilter, Tokenizer, as_backend
+from topics.topic_model.backend import Tokenizer, as_backend
+from topics.topic_model.components import (
+    TopicModelConfigError,
+    build_clusterer,
+    build_reducer,
+    build_vectorizer,
+    fit_mode,
+    section,
+)
+from topics.topic_model.reduction_cache import CachedReducer
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +57,13 @@ _KNOWN_KEYS = frozenset(
         "zeroshot",
         "zeroshot_min_similarity",
         "outliers",
+        "fit_mode",
+        "sample_size",
+        "online_batch_size",
+        "reduction_cache",
+        "cache_dir",
     }
 )
-
-
-class TopicModelConfigError(ValueError):
-    """A ``topic_model`` config value is missing or invalid; the message names the key."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,11 @@ class FitOptions:
         zeroshot_names: Display names of the zero-shot topics, aligned with the model's
             ``zeroshot_topic_list`` (which holds "name: description" texts).
         token_filter: Whether the vectorizer drops non-word tokens (kept for reloading).
+        fit_mode: ``full`` (cluster every unit), ``sample`` (fit on ``sample_size`` units drawn
+            with ``seed``, assign the rest) or ``online`` (``partial_fit`` over batches of
+            ``online_batch_size`` units).
+        sample_size: Units in the fitting sample of ``fit_mode=sample``.
+        online_batch_size: Units per ``partial_fit`` call of ``fit_mode=online``.
     """
 
     seed: int | None = None
@@ -81,6 +93,9 @@ class FitOptions:
     outlier_threshold: float = 0.0
     zeroshot_names: tuple[str, ...] = ()
     token_filter: bool = True
+    fit_mode: str = "full"
+    sample_size: int = 20000
+    online_batch_size: int = 5000
 
 
 class KeyBERTFromModel(KeyBERTInspired):
@@ -96,106 +111,33 @@ class KeyBERTFromModel(KeyBERTInspired):
         return super().extract_topics(topic_model, documents, c_tf_idf, topics, embeddings=None)
 
 
+def _resolved(cfg: DictConfig, key: str) -> Any:
+    try:
+        return cfg[key]
+    except InterpolationResolutionError as exc:
+        if key != "cache_dir":
+            raise
+        # composed outside a Hydra job (compose API, notebooks): paths.* may not resolve
+        log.info("topic_model.cache_dir does not resolve here (%s); no reduction cache", exc)
+        return None
+
+
 def _plain(cfg: Any) -> dict[str, Any]:
     """Return ``cfg`` as a plain, resolved dict."""
     if isinstance(cfg, DictConfig):
-        return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
-    if isinstance(cfg, Mapping):
-        return {
-            key: OmegaConf.to_container(value, resolve=True)
-            if isinstance(value, DictConfig | ListConfig)
-            else value
-            for key, value in cfg.items()
-        }
-    raise TopicModelConfigError(f"topic_model config must be a mapping, got {type(cfg).__name__}")
-
-
-def _section(conf: Mapping[str, Any], key: str) -> dict[str, Any]:
-    value = conf.get(key) or {}
-    if not isinstance(value, Mapping):
-        raise TopicModelConfigError(f"topic_model.{key} must be a mapping, got {value!r}")
-    return dict(value)
-
-
-def _choice(section: Mapping[str, Any], key: str, default: str, allowed: Sequence[str]) -> str:
-    name = str(section.get("name", default)).lower()
-    if name not in allowed:
+        items = [(key, _resolved(cfg, str(key))) for key in cfg]
+    elif isinstance(cfg, Mapping):
+        items = list(cfg.items())
+    else:
         raise TopicModelConfigError(
-            f"topic_model.{key}.name={name!r} is not one of {', '.join(allowed)}; "
-            f"pick one, e.g. topic_model/{key}={allowed[0]}"
+            f"topic_model config must be a mapping, got {type(cfg).__name__}"
         )
-    return name
-
-
-def _reduction(conf: Mapping[str, Any], seed: int | None) -> UMAP | PCA:
-    sec = _section(conf, "reduction")
-    name = _choice(sec, "reduction", "umap", ("umap", "pca"))
-    if name == "pca":
-        return PCA(n_components=int(sec.get("n_components", 5)), random_state=seed)
-    return UMAP(
-        n_neighbors=int(sec.get("n_neighbors", 15)),
-        n_components=int(sec.get("n_components", 5)),
-        min_dist=float(sec.get("min_dist", 0.0)),
-        metric=str(sec.get("metric", "cosine")),
-        low_memory=bool(sec.get("low_memory", False)),
-        random_state=seed,
-        n_jobs=1 if seed is not None else -1,  # a seeded UMAP runs single-threaded anyway
-    )
-
-
-def _clustering(
-    conf: Mapping[str, Any], seed: int | None
-) -> HDBSCAN | KMeans | AgglomerativeClustering:
-    sec = _section(conf, "clustering")
-    name = _choice(sec, "clustering", "hdbscan", ("hdbscan", "kmeans", "agglomerative"))
-    if name == "kmeans":
-        return KMeans(
-            n_clusters=int(sec.get("n_clusters", 8)),
-            n_init=sec.get("n_init", 10),
-            random_state=seed,
-        )
-    if name == "agglomerative":
-        n_clusters, threshold = sec.get("n_clusters"), sec.get("distance_threshold")
-        if (n_clusters is None) == (threshold is None):
-            raise TopicModelConfigError(
-                "topic_model.clustering: set exactly one of n_clusters and distance_threshold "
-                f"for agglomerative clustering (got n_clusters={n_clusters}, "
-                f"distance_threshold={threshold})"
-            )
-        return AgglomerativeClustering(
-            n_clusters=None if n_clusters is None else int(n_clusters),
-            distance_threshold=None if threshold is None else float(threshold),
-            linkage=str(sec.get("linkage", "ward")),
-        )
-    min_size = sec.get("min_cluster_size", conf.get("min_cluster_size", 5))
-    if min_size is None or int(min_size) < 2:
-        raise TopicModelConfigError(
-            f"topic_model.min_cluster_size must be an integer >= 2, got {min_size!r}"
-        )
-    min_samples = sec.get("min_samples")
-    return HDBSCAN(
-        min_cluster_size=int(min_size),
-        min_samples=None if min_samples is None else int(min_samples),
-        metric=str(sec.get("metric", "euclidean")),
-        cluster_selection_method=str(sec.get("cluster_selection_method", "eom")),
-        cluster_selection_epsilon=float(sec.get("cluster_selection_epsilon", 0.0)),
-        prediction_data=True,
-    )
-
-
-def _vectorizer(conf: Mapping[str, Any], tokenizer: Tokenizer) -> CountVectorizer:
-    sec = _section(conf, "vectorizer")
-    token_filter = bool(sec.get("token_filter", True))
-    low, high = sec.get("ngram_range", (1, 1))
-    return CountVectorizer(
-        tokenizer=TokenFilter(tokenizer) if token_filter else tokenizer,
-        lowercase=False,
-        token_pattern=None,
-        ngram_range=(int(low), int(high)),
-        min_df=sec.get("min_df", 1),
-        max_df=sec.get("max_df", 1.0),
-        max_features=sec.get("max_features"),
-    )
+    return {
+        key: OmegaConf.to_container(value, resolve=True)
+        if isinstance(value, DictConfig | ListConfig)
+        else value
+        for key, value in items
+    }
 
 
 def _representation(conf: Mapping[str, Any], has_embedder: bool, seed: int | None) -> Any:
@@ -216,7 +158,7 @@ def _representation(conf: Mapping[str, Any], has_embedder: bool, seed: int | Non
                 "build_topic_model(..., embedder=...) or use representation: ctfidf"
             )
         if name == "keybert":
-            kb = _section(conf, "keybert")
+            kb = section(conf, "keybert")
             keybert = KeyBERTFromModel(
                 top_n_words=top_n,
                 nr_repr_docs=int(kb.get("nr_repr_docs", 5)),
@@ -225,7 +167,7 @@ def _representation(conf: Mapping[str, Any], has_embedder: bool, seed: int | Non
             )
             models.append(keybert)
         else:
-            diversity = float(_section(conf, "mmr").get("diversity", 0.3))
+            diversity = float(section(conf, "mmr").get("diversity", 0.3))
             models.append(MaximalMarginalRelevance(diversity=diversity, top_n_words=top_n))
     if not models:
         return None
@@ -240,6 +182,21 @@ def _nr_topics(value: Any) -> int | str | None:
     raise TopicModelConfigError(
         f"topic_model.nr_topics must be null, 'auto' or an int >= 2, got {value!r}"
     )
+
+
+def _cached(reducer: Any, conf: Mapping[str, Any], seed: int | None, mode: str) -> Any:
+    """Wrap a seeded batch reducer in a :class:`CachedReducer` when the config asks for it."""
+    cache_dir = conf.get("cache_dir")
+    if not conf.get("reduction_cache") or not cache_dir or seed is None or mode == "online":
+        return reducer
+    return CachedReducer(reducer, Path(str(cache_dir)) / "reductions")
+
+
+def _positive(conf: Mapping[str, Any], key: str, default: int) -> int:
+    value = conf.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TopicModelConfigError(f"topic_model.{key} must be a whole number >= 1, got {value!r}")
+    return value
 
 
 def _seed_list(seed_topics: SeedTopics | None) -> list[list[str]] | None:
@@ -305,8 +262,9 @@ def build_topic_model(
             raise TopicModelConfigError(
                 f"topic_model.{flag}=true needs both {arg}= and embedder= in build_topic_model"
             )
+    mode = fit_mode(conf)
     zs_texts, zs_names = _zeroshot_lists(zeroshot_topics if zeroshot else None)
-    outliers = _section(conf, "outliers")
+    outliers = section(conf, "outliers")
     strategy = str(outliers.get("strategy", "embeddings")).lower()
     if strategy not in ("embeddings", "c-tf-idf", "distributions"):
         raise TopicModelConfigError(
@@ -321,12 +279,12 @@ def build_topic_model(
         zeroshot_topic_list=zs_texts or None,
         zeroshot_min_similarity=float(conf.get("zeroshot_min_similarity", 0.7)),
         embedding_model=backend,
-        umap_model=_reduction(conf, seed),
-        hdbscan_model=_clustering(conf, seed),
-        vectorizer_model=_vectorizer(conf, tokenizer),
+        umap_model=_cached(build_reducer(conf, seed), conf, seed, mode),
+        hdbscan_model=build_clusterer(conf, seed),
+        vectorizer_model=build_vectorizer(conf, tokenizer, online=mode == "online"),
         ctfidf_model=ClassTfidfTransformer(
-            bm25_weighting=bool(_section(conf, "ctfidf").get("bm25_weighting", False)),
-            reduce_frequent_words=bool(_section(conf, "ctfidf").get("reduce_frequent_words", True)),
+            bm25_weighting=bool(section(conf, "ctfidf").get("bm25_weighting", False)),
+            reduce_frequent_words=bool(section(conf, "ctfidf").get("reduce_frequent_words", True)),
         ),
         representation_model=_representation(conf, backend is not None, seed),
     )
@@ -337,7 +295,10 @@ def build_topic_model(
         outlier_strategy=strategy,
         outlier_threshold=float(outliers.get("threshold", 0.0)),
         zeroshot_names=tuple(zs_names),
-        token_filter=bool(_section(conf, "vectorizer").get("token_filter", True)),
+        token_filter=bool(section(conf, "vectorizer").get("token_filter", True)),
+        fit_mode=mode,
+        sample_size=_positive(conf, "sample_size", 20000),
+        online_batch_size=_positive(conf, "online_batch_size", 5000),
     )
     setattr(model, OPTIONS_ATTR, options)
     return model

@@ -27,6 +27,7 @@ from umap import UMAP
 from topics.topic_model.builder import fit_options
 from topics.topic_model.fit import TopicResult
 from topics.topic_model.fonts import cjk_rc
+from topics.topic_model.reduction_cache import CachedReducer
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,16 @@ HOVER_CHARS = 120
 PLOTLY_JS = "directory"
 
 
-def project_2d(embeddings: np.ndarray, seed: int | None, n_neighbors: int = 15) -> np.ndarray:
-    """Reduce ``embeddings`` to 2-D: cosine UMAP seeded with ``seed`` (PCA below 10 rows)."""
+def project_2d(
+    embeddings: np.ndarray,
+    seed: int | None,
+    n_neighbors: int = 15,
+    cache_dir: str | Path | None = None,
+) -> np.ndarray:
+    """Reduce ``embeddings`` to 2-D: cosine UMAP seeded with ``seed`` (PCA below 10 rows).
+
+    With ``cache_dir`` (and a seed) the projection is kept in the reduction cache.
+    """
     vectors = np.asarray(embeddings, dtype=np.float32)
     if len(vectors) < 10:
         return PCA(n_components=2, random_state=seed).fit_transform(vectors)
@@ -52,6 +61,8 @@ def project_2d(embeddings: np.ndarray, seed: int | None, n_neighbors: int = 15) 
         random_state=seed,
         n_jobs=1 if seed is not None else -1,
     )
+    if cache_dir is not None and seed is not None:
+        return CachedReducer(reducer, cache_dir).fit_transform(vectors)
     return reducer.fit_transform(vectors)
 
 
@@ -110,23 +121,26 @@ def _map(
     out: Path,
     seed: int | None,
     max_points: int,
+    cache_dir: Path | None = None,
 ) -> list[Path]:
-    coords = project_2d(embeddings, seed)
     topic_of = result.assignments["topic"].to_numpy()
     keep = np.arange(len(topic_of))
     if len(keep) > max_points:
+        # draw (and project) a seeded sample: a 2-D UMAP of every unit would cost minutes
         keep = np.sort(np.random.default_rng(seed).choice(keep, size=max_points, replace=False))
+    coords = project_2d(np.asarray(embeddings)[keep], seed, cache_dir=cache_dir)
     labels = _labels(result)
     hover = np.array(_hover(result, texts, labels), dtype=object)
     fig_html = go.Figure()
     fig = Figure(figsize=(9, 7))
     ax = fig.add_subplot(1, 1, 1)
     for i, topic in enumerate(sorted(labels)):
-        idx = keep[topic_of[keep] == topic]
+        pos = np.flatnonzero(topic_of[keep] == topic)  # rows of coords
+        idx = keep[pos]  # units
         color = OUTLIER_COLOR if topic == -1 else f"C{i % 10}"
         trace = go.Scattergl(
-            x=coords[idx, 0],
-            y=coords[idx, 1],
+            x=coords[pos, 0],
+            y=coords[pos, 1],
             mode="markers",
             name=labels[topic],
             hovertext=hover[idx].tolist(),
@@ -134,7 +148,7 @@ def _map(
             marker={"size": 6, "opacity": 0.8, "color": color if topic == -1 else None},
         )
         fig_html.add_trace(trace)
-        ax.scatter(coords[idx, 0], coords[idx, 1], s=12, color=color, label=_short(labels[topic]))
+        ax.scatter(coords[pos, 0], coords[pos, 1], s=12, color=color, label=_short(labels[topic]))
     fig_html.update_layout(
         title="Units by topic (2-D UMAP of the embeddings)", width=1100, height=750
     )
@@ -224,7 +238,8 @@ def write_figures(
             written += _barchart(model, result, out, topics)
         else:
             log.warning("topic figures: no topic found, skipping the bar chart")
-        written += _map(result, embeddings, texts, out, seed, max_points)
+        cache_dir = getattr(model.umap_model, "cache_dir", None)  # the model's reduction cache
+        written += _map(result, embeddings, texts, out, seed, max_points, cache_dir)
         if len(topics) >= 2:
             written += _heatmap(model, result, out, topics)
         else:

@@ -11,12 +11,14 @@ import numpy as np
 import pandas as pd
 from bertopic import BERTopic
 from hdbscan import HDBSCAN
-from sklearn.cluster import AgglomerativeClustering, KMeans
-from sklearn.decomposition import PCA
+from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
+from sklearn.decomposition import PCA, IncrementalPCA
 from umap import UMAP
 
 from topics.data.types import InputError
+from topics.topic_model.backend import UNIT_END, UnitTokenizer
 from topics.topic_model.builder import FitOptions, fit_options
+from topics.topic_model.modes import ChunkMapper, cluster_units, fitted_units
 
 log = logging.getLogger(__name__)
 
@@ -120,16 +122,20 @@ def adapt_to_corpus(model: BERTopic, n_units: int, dim: int, min_units: int) -> 
             "parameters clipped to the corpus size"
         )
     reducer, clusterer = model.umap_model, model.hdbscan_model
+    reducer = getattr(reducer, "reducer", reducer)  # inside a CachedReducer
     if isinstance(reducer, UMAP):
         _clip(reducer, "n_neighbors", reducer.n_neighbors, n_units - 1, n_units, 2)
         _clip(reducer, "n_components", reducer.n_components, n_units - 2, n_units, 1)
-    elif isinstance(reducer, PCA) and isinstance(reducer.n_components, int):
+    elif isinstance(reducer, PCA | IncrementalPCA) and isinstance(reducer.n_components, int):
         _clip(reducer, "n_components", reducer.n_components, min(n_units, dim), n_units, 1)
     if isinstance(clusterer, HDBSCAN):
         _clip(clusterer, "min_cluster_size", clusterer.min_cluster_size, n_units // 2, n_units, 2)
         if clusterer.min_samples is not None:
             _clip(clusterer, "min_samples", clusterer.min_samples, n_units - 1, n_units, 1)
-    elif isinstance(clusterer, KMeans | AgglomerativeClustering) and clusterer.n_clusters:
+    elif (
+        isinstance(clusterer, KMeans | MiniBatchKMeans | AgglomerativeClustering)
+        and clusterer.n_clusters
+    ):
         _clip(clusterer, "n_clusters", clusterer.n_clusters, n_units, n_units, 1)
 
 
@@ -236,11 +242,27 @@ def _similarity_to_centroid(vectors: np.ndarray, labels: np.ndarray) -> np.ndarr
     return sims
 
 
-def _probabilities(probs: np.ndarray | None, n: int) -> np.ndarray:
-    if probs is None:
-        return np.full(n, np.nan)
-    probs = np.asarray(probs, dtype=float)
-    return probs.max(axis=1) if probs.ndim == 2 else probs
+def _mark_units(
+    model: BERTopic, texts: list[str], token_lists: Sequence[Sequence[str]] | None
+) -> list[str]:
+    """End each unit with UNIT_END for the vectorizer's UnitTokenizer (and share the tokens)."""
+    tokenizer = getattr(model.vectorizer_model, "tokenizer", None)
+    if not isinstance(tokenizer, UnitTokenizer):
+        return texts
+    if token_lists is not None:
+        if len(token_lists) != len(texts):
+            raise InputError(
+                f"fit_topics: token_lists has {len(token_lists)} items for {len(texts)} texts"
+            )
+        tokenizer.remember(texts, token_lists)
+    return [text + UNIT_END for text in texts]
+
+
+def _unmark_representative_docs(model: BERTopic) -> None:
+    docs = getattr(model, "representative_docs_", None) or {}
+    model.representative_docs_ = {
+        topic: [doc.replace(UNIT_END, "") for doc in items] for topic, items in docs.items()
+    }
 
 
 def fit_topics(
@@ -250,6 +272,8 @@ def fit_topics(
     unit_ids: Sequence[str] | None = None,
     doc_ids: Sequence[str] | None = None,
     options: FitOptions | None = None,
+    compute: ChunkMapper | None = None,
+    token_lists: Sequence[Sequence[str]] | None = None,
 ) -> TopicResult:
     """Fit ``model`` on the units, reduce outliers and tabulate topics and assignments.
 
@@ -260,6 +284,10 @@ def fit_topics(
         unit_ids: Unit identifiers (default: ``"0"``, ``"1"``, ...).
         doc_ids: Document of each unit (default: each unit is its own document).
         options: Fit-time settings; default: those attached by :func:`build_topic_model`.
+        compute: A :mod:`topics.compute` backend that assigns units to topics in chunks
+            (``fit_mode`` sample and online); default: in this process.
+        token_lists: The units' tokens from the run's single tokenization pass (filtered like
+            the vectorizer's); c-TF-IDF then reuses them instead of cutting the text again.
 
     Returns:
         The :class:`TopicResult`.
@@ -271,20 +299,25 @@ def fit_topics(
     texts, vectors, units, docs = _check_inputs(texts, embeddings, unit_ids, doc_ids)
     opts = options or fit_options(model)
     adapt_to_corpus(model, len(texts), vectors.shape[1], opts.min_units)
+    n_fit = fitted_units(opts, len(texts))
+    if n_fit < len(texts):  # clip to what the clusterer sees at once (a sample, a batch)
+        adapt_to_corpus(model, n_fit, vectors.shape[1], min(opts.min_units, n_fit))
+    marked = _mark_units(model, texts, token_lists)
     start = time.perf_counter()
     # Representation models (KeyBERT, MMR) run once, on the final labels, not also on the
     # labels before outlier reduction.
     representation, model.representation_model = model.representation_model, None
     try:
-        # guided modelling rewrites the embeddings it gets in place: give it a copy
-        topics, probs = model.fit_transform(texts, vectors.copy())
+        before, probs = cluster_units(model, marked, vectors, opts, compute)
     finally:
         model.representation_model = representation
-    before = np.asarray(topics, dtype=int)
-    after = _reduce_outliers(model, texts, vectors, before, opts)
-    relabelled = after is not before
+    after = _reduce_outliers(model, marked, vectors, before, opts)
+    # sample and online fits saw only part of the units at a time: recount words and
+    # centroids over every unit
+    relabelled = after is not before or opts.fit_mode != "full"
     if relabelled or representation is not None:
-        _update_representation(model, texts, vectors, after, relabelled)
+        _update_representation(model, marked, vectors, after, relabelled)
+    _unmark_representative_docs(model)
     seconds = time.perf_counter() - start
     similarity = _similarity_to_centroid(vectors, after)
     assignments = pd.DataFrame(
@@ -292,7 +325,7 @@ def fit_topics(
             "unit_id": units,
             "doc_id": docs,
             "topic": after,
-            "probability": _probabilities(probs, len(texts)),
+            "probability": probs,
             "topic_before_outlier_reduction": before,
             "similarity": similarity,
         }
