@@ -151,11 +151,32 @@ def _tokenizer(ctx: Context):
     return ctx.state["tokenizer"]
 
 
+def _compute(ctx: Context) -> Any:
+    """The job's compute backend (``compute`` config), built on first use, closed by :func:`run`."""
+    if "compute" not in ctx.state:
+        from topics.compute import build_compute
+
+        ctx.state["compute"] = build_compute(ctx.cfg.get("compute"))
+    return ctx.state["compute"]
+
+
+def _unit_tokens(ctx: Context) -> list[list[str]]:
+    """Every unit's tokens, cut once per job and shared by c-TF-IDF, coherence and themes."""
+    if "unit_tokens" not in ctx.state:
+        from topics.evaluation import unit_tokens
+
+        texts = ctx.state["preprocess"].units.norm.tolist()
+        token_filter = bool(ctx.cfg.topic_model.vectorizer.get("token_filter", True))
+        with ctx.timed("tokenize"):
+            ctx.state["unit_tokens"] = unit_tokens(texts, _tokenizer(ctx), token_filter)
+    return ctx.state["unit_tokens"]
+
+
 def _stage_embedding(ctx: Context) -> None:
     from topics.embedding import build_embedder
 
     units = ctx.state["preprocess"].units
-    embedder = build_embedder(ctx.cfg.embedding, tokenizer=_tokenizer(ctx))
+    embedder = build_embedder(ctx.cfg.embedding, tokenizer=_tokenizer(ctx), compute=_compute(ctx))
     vectors = embedder.embed(units.norm.tolist())
     ctx.state["embedder"], ctx.state["embeddings"] = embedder, vectors
     metrics = {"embedding/dim": vectors.shape[1], "embedding/n_units": vectors.shape[0]}
@@ -187,7 +208,13 @@ def _stage_topic_model(ctx: Context) -> None:
     )
     texts = units.norm.tolist()
     result = fit_topics(
-        model, texts, ctx.state["embeddings"], units.unit_id.tolist(), units.doc_id.tolist()
+        model,
+        texts,
+        ctx.state["embeddings"],
+        units.unit_id.tolist(),
+        units.doc_id.tolist(),
+        compute=_compute(ctx),
+        token_lists=_unit_tokens(ctx),
     )
     ctx.state["topic_model"], ctx.state["topics"] = model, result
     out = ctx.out / "topics"
@@ -219,10 +246,9 @@ def _stage_topic_model(ctx: Context) -> None:
 
 def _topic_quality(ctx: Context, texts: list[str], result: Any) -> Any:
     """NPMI coherence, diversity, outliers and, for labeled corpora, agreement with the labels."""
-    from topics.evaluation import evaluate_topics, unit_tokens
+    from topics.evaluation import evaluate_topics
 
-    tokens = unit_tokens(texts, _tokenizer(ctx))
-    ctx.state["unit_tokens"] = tokens
+    tokens = _unit_tokens(ctx)
     labels = ctx.state["preprocess"].units.label
     has_labels = labels.notna().any()
     return evaluate_topics(
@@ -327,9 +353,14 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
         seed_everything(cfg.get("seed"))
         ctx = Context(cfg=cfg, out=out, rec=rec)
         start = time.perf_counter()
-        for stage in cfg.stages:
-            with ctx.timed(stage):
-                STAGES[stage](ctx)
+        try:
+            for stage in cfg.stages:
+                with ctx.timed(stage):
+                    STAGES[stage](ctx)
+        finally:
+            compute = ctx.state.pop("compute", None)
+            if compute is not None:
+                compute.close()
         ctx.log_metrics({"time/total_s": time.perf_counter() - start})
         run_id = getattr(rec, "run_id", None)
         print(console_summary(ctx, run_id))

@@ -17,13 +17,14 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
+from topics.compute import DEFAULT_CHUNK_SIZE, Compute, Constant, LocalCompute, chunked
 from topics.embedding.base import Embedder, check_texts, empty_vectors, text_key
 
 logger = logging.getLogger(__name__)
@@ -276,18 +277,41 @@ class EmbeddingCache:
         return merged
 
 
+def embed_chunk(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embed one chunk as float32 (the ``fn`` given to ``Compute.map_chunks``)."""
+    return np.asarray(embedder.embed(texts), dtype=np.float32)
+
+
 class CachedEmbedder:
     """Wrap an embedder so that each (identity, text) is embedded at most once, ever.
 
+    The distinct texts not cached yet are embedded in chunks of ``compute.chunk_size`` through
+    ``compute.map_chunks`` (e.g. on a Ray cluster), and each chunk is written to the cache as it
+    arrives, so an interrupted run keeps the chunks it finished.
+
     Args:
-        embedder: Any ``Embedder``; one with ``fit``/``fitted`` is fitted on the first batch.
-        cache: Where vectors are stored.
+        embedder: Any ``Embedder``; one with ``fit``/``fitted`` is fitted on the first batch
+            and always embeds in this process.
+        cache: Where vectors are stored; ``None`` = no disk cache (texts are still embedded
+            once per call, in chunks, through ``compute``).
+        compute: A :mod:`topics.compute` backend; ``None`` = this process, chunks of
+            ``DEFAULT_CHUNK_SIZE``.
+        setup: Picklable zero-argument callable that builds the embedder on a worker (used with
+            ``compute``); ``None`` = ship ``embedder`` itself.
 
     """
 
-    def __init__(self, embedder: Embedder, cache: EmbeddingCache) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        cache: EmbeddingCache | None,
+        compute: Compute | None = None,
+        setup: Callable[[], Embedder] | None = None,
+    ) -> None:
         self.embedder = embedder
         self.cache = cache
+        self.compute = compute
+        self.setup = setup
 
     @property
     def name(self) -> str:
@@ -303,26 +327,64 @@ class CachedEmbedder:
         """The wrapped embedder's vector size."""
         return self.embedder.dim
 
+    def _fit_if_needed(self, items: list[str]) -> bool:
+        """Fit a fittable embedder that is not fitted yet; return whether it is fittable."""
+        fit = getattr(self.embedder, "fit", None)
+        if not callable(fit):
+            return False
+        if not getattr(self.embedder, "fitted", True):
+            fit(items)
+        return True
+
+    def _chunks(self, texts: list[str], local: bool) -> Iterator[tuple[int, int, np.ndarray]]:
+        """Yield ``(start, stop, vectors)`` per chunk of ``texts``, in order, as chunks finish."""
+        compute = self.compute
+        if compute is None or local:
+            size = compute.chunk_size if compute is not None else DEFAULT_CHUNK_SIZE
+            compute = LocalCompute(chunk_size=size)
+        setup = self.setup if self.setup is not None and compute is self.compute else None
+        parts = chunked(texts, compute.chunk_size)
+        results = compute.map_chunks(setup or Constant(self.embedder), embed_chunk, parts)
+        start = 0
+        for part, vectors in zip(parts, results, strict=True):
+            yield start, start + len(part), vectors
+            start += len(part)
+
+    def _store(self, identity: str, keys: list[str], vectors: np.ndarray) -> bool:
+        """Write one chunk to the cache; on ``OSError`` warn and return False."""
+        if self.cache is None:
+            return False
+        try:
+            self.cache.put(identity, keys, vectors)
+        except OSError as exc:
+            logger.warning(
+                "could not write to the embedding cache %s: %s; the rest of this batch is not "
+                "cached",
+                self.cache.root,
+                exc,
+            )
+            return False
+        return True
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return vectors for ``texts``, embedding only the distinct texts not cached yet."""
         items = check_texts(texts)
-        fit = getattr(self.embedder, "fit", None)
-        if callable(fit) and not getattr(self.embedder, "fitted", True):
-            fit(items)
+        fittable = self._fit_if_needed(items)
         if not items:
             return empty_vectors(self.embedder.dim)
-        identity = self.embedder.identity()
         keys = [text_key(t) for t in items]
         text_of = dict(zip(keys, items, strict=True))
-        found = self.cache.get(identity, list(text_of))
+        identity = self.embedder.identity() if self.cache is not None else ""
+        found = self.cache.get(identity, list(text_of)) if self.cache is not None else {}
         missing = [k for k in text_of if k not in found]
-        if missing:
-            fresh = self.embedder.embed([text_of[k] for k in missing])
-            try:
-                self.cache.put(identity, missing, fresh)
-            except OSError as exc:
-                logger.warning(
-                    "could not write to the embedding cache %s: %s", self.cache.root, exc
+        writing = self.cache is not None
+        for start, stop, vectors in self._chunks([text_of[k] for k in missing], fittable):
+            chunk_keys = missing[start:stop]
+            if len(vectors) != len(chunk_keys):
+                raise ValueError(
+                    f"embedder {self.embedder.name!r} returned {len(vectors)} vectors for "
+                    f"{len(chunk_keys)} texts"
                 )
-            found.update(zip(missing, np.asarray(fresh, dtype=np.float32), strict=True))
+            writing = writing and self._store(identity, chunk_keys, vectors)
+            found.update(zip(chunk_keys, vectors, strict=True))
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from topics.compute import Compute
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.embedding.cache import CachedEmbedder, EmbeddingCache
@@ -52,8 +53,29 @@ def _plain(cfg: Mapping[str, Any]) -> dict[str, Any]:
     return dict(cfg)
 
 
+class EmbedderSetup:
+    """Picklable zero-argument callable that builds an embedder (without cache) on a worker.
+
+    Args:
+        params: The plain ``embedding`` config (interpolations resolved).
+
+    """
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self.params = {**params, "cache": False}
+
+    def __call__(self) -> Embedder:
+        """Build the embedder."""
+        return build_embedder(self.params)
+
+    def __repr__(self) -> str:
+        return f"EmbedderSetup({self.params!r})"
+
+
 def build_embedder(
-    cfg: Mapping[str, Any], tokenizer: Callable[[str], list[str]] | None = None
+    cfg: Mapping[str, Any],
+    tokenizer: Callable[[str], list[str]] | None = None,
+    compute: Compute | None = None,
 ) -> Embedder:
     """Build the embedder described by an ``embedding`` config node.
 
@@ -62,9 +84,13 @@ def build_embedder(
             (``sentence_transformers``, ``onnx`` or ``tfidf_svd``), the backend's settings, and
             ``cache`` / ``cache_dir`` (wrap it in a ``CachedEmbedder`` stored under ``cache_dir``).
         tokenizer: Token callable; required by ``tfidf_svd``, ignored otherwise.
+        compute: A :mod:`topics.compute` backend to embed on, in chunks of its ``chunk_size``
+            (each worker builds the embedder once). ``tfidf_svd`` is fitted and run in this
+            process whatever ``compute`` says.
 
     Returns:
-        The embedder, wrapped in a ``CachedEmbedder`` when ``cache`` is true.
+        The embedder, wrapped in a ``CachedEmbedder`` when ``cache`` is true or a ``compute``
+        is given (without a disk cache when ``cache`` is false).
 
     Raises:
         InputError: Unknown backend or key, or a missing tokenizer / cache_dir.
@@ -93,9 +119,14 @@ def build_embedder(
         embedder = OnnxEmbedder(**kwargs)
     else:
         embedder = SentenceTransformerEmbedder(**kwargs)
-    if not params.get("cache", False):
+    cache = None
+    if params.get("cache", False):
+        cache_dir = params.get("cache_dir")
+        if not cache_dir:
+            raise InputError("embedding.cache is true but embedding.cache_dir is not set")
+        cache = EmbeddingCache(Path(cache_dir))
+    local_only = backend == "tfidf_svd"
+    if cache is None and (compute is None or local_only):
         return embedder
-    cache_dir = params.get("cache_dir")
-    if not cache_dir:
-        raise InputError("embedding.cache is true but embedding.cache_dir is not set")
-    return CachedEmbedder(embedder, EmbeddingCache(Path(cache_dir)))
+    setup = None if local_only else EmbedderSetup(params)
+    return CachedEmbedder(embedder, cache, compute=compute, setup=setup)
