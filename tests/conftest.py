@@ -34,7 +34,8 @@ def thucnews_dir() -> Path:
 @pytest.fixture(autouse=True)
 def _isolate_global_state():
     """Undo process-wide state a test may leave: MLflow's tracking URI (which MLflow also writes
-    to the environment) and Hydra's global config, so that tests do not depend on their order."""
+    to the environment), values kept for a multirun's next job and Hydra's global config, so
+    that tests do not depend on their order."""
     saved = os.environ.get("MLFLOW_TRACKING_URI")
     yield
     if "mlflow" in __import__("sys").modules:
@@ -47,6 +48,10 @@ def _isolate_global_state():
         os.environ.pop("MLFLOW_TRACKING_URI", None)
     else:
         os.environ["MLFLOW_TRACKING_URI"] = saved
+    if "topics.shared" in __import__("sys").modules:
+        from topics import shared
+
+        shared.forget()  # values kept for the next job of a multirun
     if "hydra" in __import__("sys").modules:
         from hydra.core.global_hydra import GlobalHydra
         from hydra.core.hydra_config import HydraConfig

@@ -102,18 +102,39 @@ def corpus_fingerprint(texts: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
+def _input_key(ctx: Context) -> str:
+    """Key of the corpus: the resolved data config and its files' sizes and times."""
+    from topics.paths import seeds_dir
+    from topics.shared import file_stamp, make_key
+
+    data = OmegaConf.to_container(ctx.cfg.data, resolve=True)
+    paths = [data.get(k) for k in ("path", "eval_path", "label_names_path")]  # type: ignore[union-attr]
+    if data.get("format") == "manifest" and not data.get("path"):  # type: ignore[union-attr]
+        paths.append(seeds_dir())
+    return make_key(data, file_stamp(paths))
+
+
 def _stage_data(ctx: Context) -> None:
     from topics.data import load_documents
+    from topics.shared import recall
 
-    docs = load_documents(ctx.cfg.data)
+    ctx.state["input_key"] = _input_key(ctx)
+    docs, _ = recall("documents", ctx.state["input_key"], lambda: load_documents(ctx.cfg.data))
     ctx.state["documents"] = docs
     ctx.log_metrics({"data/n_documents_read": len(docs)})
 
 
 def _stage_preprocess(ctx: Context) -> None:
     from topics.preprocess.pipeline import preprocess_documents
+    from topics.shared import make_key, recall
 
-    result = preprocess_documents(ctx.state["documents"], ctx.cfg.preprocess)
+    key = make_key(
+        ctx.state.get("input_key") or id(ctx.state["documents"]),
+        OmegaConf.to_container(ctx.cfg.preprocess, resolve=True),
+    )
+    result, _ = recall(
+        "preprocess", key, lambda: preprocess_documents(ctx.state["documents"], ctx.cfg.preprocess)
+    )
     if result.units.empty:
         raise ValueError(
             "preprocess left no units: every line was dropped as boilerplate or duplicate; "
@@ -164,11 +185,22 @@ def _unit_tokens(ctx: Context) -> list[list[str]]:
     """Every unit's tokens, cut once per job and shared by c-TF-IDF, coherence and themes."""
     if "unit_tokens" not in ctx.state:
         from topics.evaluation import unit_tokens
+        from topics.shared import make_key, recall
 
         texts = ctx.state["preprocess"].units.norm.tolist()
         token_filter = bool(ctx.cfg.topic_model.vectorizer.get("token_filter", True))
+        tokenizer = _tokenizer(ctx)
+        fingerprint = getattr(tokenizer, "fingerprint", None)
+        key = make_key(
+            corpus_fingerprint(texts),
+            fingerprint() if callable(fingerprint) else repr(tokenizer),
+            OmegaConf.to_container(ctx.cfg.tokenizer, resolve=True),
+            token_filter,
+        )
         with ctx.timed("tokenize"):
-            ctx.state["unit_tokens"] = unit_tokens(texts, _tokenizer(ctx), token_filter)
+            ctx.state["unit_tokens"], _ = recall(
+                "unit_tokens", key, lambda: unit_tokens(texts, tokenizer, token_filter)
+            )
     return ctx.state["unit_tokens"]
 
 
