@@ -203,3 +203,25 @@ def test_mlflow_ui_shows_the_sweep_and_compares_its_runs(server, sweep, browser,
     if os.environ.get("TOPICS_UPDATE_SCREENSHOT") == "1":
         (REPO / "docs").mkdir(exist_ok=True)
         shutil.copyfile(shot, REPO / "docs" / "mlflow_ui.png")
+
+
+def test_tracking_server_holds_params_metrics_and_artifacts(server, sweep, tmp_path):
+    """`tracking=server`: each job's run in the server's SQL store has the flattened config,
+    `/`-separated metrics and the job's `.hydra/` folder (artifact `hydra/`), served back by the artifact proxy."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(server)
+    sizes = set()
+    for run_id in sweep.children:
+        run = client.get_run(run_id)
+        assert run.info.status == "FINISHED"
+        assert run.data.params["tracking.name"] == "server"
+        assert run.data.params["tracking.uri"] == server
+        sizes.add(run.data.params["topic_model.min_cluster_size"])
+        assert run.data.metrics["data/n_units"] > 100
+        assert run.data.metrics["topics/n_topics"] >= 1
+        assert run.info.artifact_uri.startswith("mlflow-artifacts:")
+        local = client.download_artifacts(run_id, "hydra", str(tmp_path / run_id))
+        overrides = (Path(local) / "overrides.yaml").read_text(encoding="utf-8")
+        assert "topic_model.min_cluster_size=" in overrides
+    assert sizes == {"3", "5"}
