@@ -66,6 +66,19 @@ class Measured:
         return asdict(self)
 
 
+def add_common_args(parser: Any, default_out: str) -> None:
+    """Add ``--override``, ``--out`` and ``--keep``, shared by the pipeline benchmarks."""
+    parser.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra Hydra override for every run (repeatable)",
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / default_out)
+    parser.add_argument("--keep", action="store_true", help="keep the temp folders (logs, runs)")
+
+
 def topics_run_command() -> list[str]:
     """Return the command that starts ``topics-run`` from this interpreter's environment."""
     script = Path(sys.executable).parent / "topics-run"

@@ -36,17 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--sizes", default="1000,10000,all", help="comma-separated line counts, or 'all'"
     )
     parser.add_argument("--runs", default="cold,warm", help=f"subset of {','.join(RUN_KINDS)}")
-    parser.add_argument(
-        "--override",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra Hydra override for every run (repeatable)",
-    )
-    parser.add_argument(
-        "--out", type=Path, default=bench.REPO / "benchmarks" / "results" / "pipeline_scale.json"
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the temp folders (logs, runs)")
+    bench.add_common_args(parser, "pipeline_scale.json")
     return parser.parse_args(argv)
 
 

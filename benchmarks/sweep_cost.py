@@ -56,20 +56,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", choices=sorted(SWEEPS), default="seeds")
     parser.add_argument("--size", type=int, default=10000, help="THUCNews lines (train + dev)")
-    parser.add_argument(
-        "--override",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra Hydra override for every run (repeatable)",
-    )
-    parser.add_argument(
-        "--out", type=Path, default=bench.REPO / "benchmarks" / "results" / "sweep_cost.json"
-    )
+    bench.add_common_args(parser, "sweep_cost.json")
     parser.add_argument(
         "--points", help="comma-separated subset of the sweep points (quick checks); default all"
     )
-    parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, runs)")
     return parser.parse_args(argv)
 
 

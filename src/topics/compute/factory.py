@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from topics.backends import backend_kwargs, plain
 from topics.compute.base import Compute
 from topics.compute.local import LocalCompute
-from topics.data.types import InputError
 
 #: Config keys read by the factory itself (not passed to a backend).
 COMMON_KEYS = {"name", "backend"}
@@ -24,15 +24,6 @@ BACKEND_KEYS: dict[str, set[str]] = {
         "temp_dir",
     },
 }
-
-
-def _plain(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``cfg`` as a plain dict (nested nodes too) with interpolations resolved."""
-    from omegaconf import DictConfig, OmegaConf
-
-    if isinstance(cfg, DictConfig):
-        return dict(OmegaConf.to_container(cfg, resolve=True))  # type: ignore[arg-type]
-    return dict(cfg)
 
 
 def build_compute(cfg: Mapping[str, Any] | None) -> Compute:
@@ -52,17 +43,8 @@ def build_compute(cfg: Mapping[str, Any] | None) -> Compute:
     """
     if cfg is None:
         return LocalCompute()
-    params = _plain(cfg)
-    backend = params.get("backend")
-    if backend not in BACKEND_KEYS:
-        raise InputError(f"compute.backend is {backend!r}; use one of {sorted(BACKEND_KEYS)}")
-    unknown = set(params) - COMMON_KEYS - BACKEND_KEYS[backend]
-    if unknown:
-        raise InputError(
-            f"unknown key(s) {sorted(unknown)} in the compute config for backend '{backend}'; "
-            f"allowed: {sorted(COMMON_KEYS | BACKEND_KEYS[backend])}"
-        )
-    kwargs = {k: v for k, v in params.items() if k in BACKEND_KEYS[backend]}
+    params = plain(cfg)
+    backend, kwargs = backend_kwargs("compute", params, BACKEND_KEYS, COMMON_KEYS)
     if backend == "local":
         return LocalCompute(**kwargs)
     from topics.compute.ray_backend import RayCompute

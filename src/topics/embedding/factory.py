@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from topics.backends import backend_kwargs, plain
 from topics.compute import Compute
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
@@ -40,17 +41,6 @@ BACKEND_KEYS: dict[str, set[str]] = {
     },
     "tfidf_svd": {"n_components", "min_df", "max_df", "sublinear_tf", "seed"},
 }
-
-
-def _plain(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``cfg`` as a plain dict with interpolations resolved."""
-    try:
-        from omegaconf import DictConfig, OmegaConf
-    except ImportError:  # pragma: no cover - hydra-core is a core dependency
-        return dict(cfg)
-    if isinstance(cfg, DictConfig):
-        return dict(OmegaConf.to_container(cfg, resolve=True))  # type: ignore[arg-type]
-    return dict(cfg)
 
 
 class EmbedderSetup:
@@ -96,17 +86,8 @@ def build_embedder(
         InputError: Unknown backend or key, or a missing tokenizer / cache_dir.
 
     """
-    params = _plain(cfg)
-    backend = params.get("backend")
-    if backend not in BACKEND_KEYS:
-        raise InputError(f"embedding.backend is {backend!r}; use one of {sorted(BACKEND_KEYS)}")
-    unknown = set(params) - COMMON_KEYS - BACKEND_KEYS[backend]
-    if unknown:
-        raise InputError(
-            f"unknown key(s) {sorted(unknown)} in the embedding config for backend '{backend}'; "
-            f"allowed: {sorted(COMMON_KEYS | BACKEND_KEYS[backend])}"
-        )
-    kwargs = {k: v for k, v in params.items() if k in BACKEND_KEYS[backend]}
+    params = plain(cfg)
+    backend, kwargs = backend_kwargs("embedding", params, BACKEND_KEYS, COMMON_KEYS)
     embedder: Embedder
     if backend == "tfidf_svd":
         if tokenizer is None:
