@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -25,8 +26,9 @@ def ray_compute():
     compute = RayCompute(num_cpus=2, num_workers=2, num_cpus_per_worker=1, temp_dir=temp_dir)
     yield compute
     compute.close()
-    assert not ray.is_initialized()
-    shutil.rmtree(temp_dir, ignore_errors=True)
+    # the local instance stays up for later users in this process (it stops at exit)
+    assert ray.is_initialized()
+    atexit.register(shutil.rmtree, temp_dir, True)
 
 
 # Module-level functions: the workers import them from this module by name.
@@ -131,4 +133,20 @@ def test_close_leaves_a_ray_it_did_not_start(ray_compute):
     guest = RayCompute(num_workers=1, chunk_size=8)
     with guest:
         assert list(guest.map_chunks(Constant(0), fail_on_seven, [4, 5, 6])) == [4, 5, 6]
+    assert ray.is_initialized()
+
+
+def test_a_later_backend_reuses_the_local_instance(ray_compute):
+    """A second local Ray session in one process would reuse the first one's ids and its actors
+    would never start; so close() keeps the instance and the next backend joins it."""
+    import ray
+
+    assert list(ray_compute.map_chunks(Constant(1), fail_on_seven, [1, 2])) == [2, 3]
+    ray_compute.close()
+    assert ray.is_initialized()
+    later = RayCompute(num_workers=2, chunk_size=4)
+    try:
+        assert list(later.map_chunks(Constant(0), fail_on_seven, list(range(6)))) == list(range(6))
+    finally:
+        later.close()
     assert ray.is_initialized()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import socket
 import tempfile
@@ -61,8 +62,9 @@ def ray_compute():
     )
     yield compute
     compute.close()
-    assert not ray.is_initialized()
-    shutil.rmtree(temp_dir, ignore_errors=True)
+    # the local instance stays up for later users in this process (it stops at exit)
+    assert ray.is_initialized()
+    atexit.register(shutil.rmtree, temp_dir, True)
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ brings it. Only what this backend started is shut down by ``close()``.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
@@ -138,6 +139,14 @@ class _Worker:
         return self._fn(self._state, item)
 
 
+def shutdown_local() -> None:
+    """Stop the local Ray instance a :class:`RayCompute` started in this process, if any."""
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+
+
 class RayCompute(ClosingMixin):
     """Run ``map_chunks`` on a pool of Ray actors, started on first use.
 
@@ -210,6 +219,7 @@ class RayCompute(ClosingMixin):
                     logging_level=logging.WARNING,
                     _temp_dir=self.temp_dir,
                 )
+                atexit.register(shutdown_local)
             except Exception as exc:
                 raise ComputeError(
                     f"could not start Ray on this machine (compute.address=null, "
@@ -229,9 +239,14 @@ class RayCompute(ClosingMixin):
         self._started = True
 
     def close(self) -> None:
-        """Shut Ray down if this backend started (or joined) it; otherwise leave it running."""
+        """Leave a cluster this backend joined; keep a local instance it started running.
+
+        A local instance serves the later jobs of this process (a multirun) and stops at exit
+        (or with :func:`shutdown_local`): a second local Ray session in one process reuses
+        the first one's object and actor ids, and actors of the new session fail to start.
+        """
         self._actor_cls = None
-        if self._started:
+        if self._started and self.address is not None:
             self._started = False
             self._ray.shutdown()
 
