@@ -75,6 +75,18 @@ def test_online_mode_learns_batch_by_batch(seed_units, unit_embeddings, tokenize
     assert set(result.assignments.topic) <= set(range(5))
 
 
+def test_online_model_saves_and_loads(seed_units, unit_embeddings, tokenizer, tmp_path):
+    from topics.topic_model import load_topic_model, save_topic_model
+
+    model, result = _fit(ONLINE, seed_units, unit_embeddings, tokenizer)
+    save_topic_model(model, tmp_path / "model")
+    loaded = load_topic_model(tmp_path / "model", None, tokenizer)
+    for topic in result.topics_table.topic:
+        assert [w for w, _ in loaded.get_topic(topic)][:3] == result.topics_table.set_index(
+            "topic"
+        ).at[topic, "words"][:3]
+
+
 def test_online_batches_cover_every_unit_once():
     batches = online_batches(113, 40, seed=1, floor=10)
     assert [len(b) for b in batches] == [40, 40, 33]
