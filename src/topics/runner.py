@@ -61,6 +61,48 @@ class Context:
         log.info("stage %s done in %.1f s", stage, seconds)
         self.log_metrics({f"time/{stage}_s": seconds})
 
+    def tokenizer(self) -> Any:
+        """The project tokenizer (``tokenizer`` config), built on first use."""
+        if "tokenizer" not in self.state:
+            from topics.tokenize import build_tokenizer
+
+            self.state["tokenizer"] = build_tokenizer(self.cfg.tokenizer)
+        return self.state["tokenizer"]
+
+    def compute(self) -> Any:
+        """The compute backend (``compute`` config), built on first use, closed by :func:`run`."""
+        if "compute" not in self.state:
+            from topics.compute import build_compute
+
+            self.state["compute"] = build_compute(self.cfg.get("compute"))
+        return self.state["compute"]
+
+    def unit_tokens(self) -> list[list[str]]:
+        """Every unit's tokens, filtered like the topic vectorizer; cut once per job.
+
+        Shared by c-TF-IDF and coherence, and by the next job of a multirun while the units and
+        the tokenizer are the same.
+        """
+        if "unit_tokens" not in self.state:
+            from topics.evaluation import unit_tokens
+            from topics.shared import make_key, recall
+
+            texts = self.state["preprocess"].units.norm.tolist()
+            token_filter = bool(self.cfg.topic_model.vectorizer.get("token_filter", True))
+            tokenizer = self.tokenizer()
+            fingerprint = getattr(tokenizer, "fingerprint", None)
+            key = make_key(
+                corpus_fingerprint(texts),
+                fingerprint() if callable(fingerprint) else repr(tokenizer),
+                OmegaConf.to_container(self.cfg.tokenizer, resolve=True),
+                token_filter,
+            )
+            with self.timed("tokenize"):
+                self.state["unit_tokens"], _ = recall(
+                    "unit_tokens", key, lambda: unit_tokens(texts, tokenizer, token_filter)
+                )
+        return self.state["unit_tokens"]
+
 
 def seed_everything(seed: int | None) -> None:
     """Seed Python, NumPy and torch, so that a rerun reproduces."""
@@ -164,51 +206,11 @@ def _stage_preprocess(ctx: Context) -> None:
     )
 
 
-def _tokenizer(ctx: Context):
-    if "tokenizer" not in ctx.state:
-        from topics.tokenize import build_tokenizer
-
-        ctx.state["tokenizer"] = build_tokenizer(ctx.cfg.tokenizer)
-    return ctx.state["tokenizer"]
-
-
-def _compute(ctx: Context) -> Any:
-    """The job's compute backend (``compute`` config), built on first use, closed by :func:`run`."""
-    if "compute" not in ctx.state:
-        from topics.compute import build_compute
-
-        ctx.state["compute"] = build_compute(ctx.cfg.get("compute"))
-    return ctx.state["compute"]
-
-
-def _unit_tokens(ctx: Context) -> list[list[str]]:
-    """Every unit's tokens, cut once per job and shared by c-TF-IDF, coherence and themes."""
-    if "unit_tokens" not in ctx.state:
-        from topics.evaluation import unit_tokens
-        from topics.shared import make_key, recall
-
-        texts = ctx.state["preprocess"].units.norm.tolist()
-        token_filter = bool(ctx.cfg.topic_model.vectorizer.get("token_filter", True))
-        tokenizer = _tokenizer(ctx)
-        fingerprint = getattr(tokenizer, "fingerprint", None)
-        key = make_key(
-            corpus_fingerprint(texts),
-            fingerprint() if callable(fingerprint) else repr(tokenizer),
-            OmegaConf.to_container(ctx.cfg.tokenizer, resolve=True),
-            token_filter,
-        )
-        with ctx.timed("tokenize"):
-            ctx.state["unit_tokens"], _ = recall(
-                "unit_tokens", key, lambda: unit_tokens(texts, tokenizer, token_filter)
-            )
-    return ctx.state["unit_tokens"]
-
-
 def _stage_embedding(ctx: Context) -> None:
     from topics.embedding import build_embedder
 
     units = ctx.state["preprocess"].units
-    embedder = build_embedder(ctx.cfg.embedding, tokenizer=_tokenizer(ctx), compute=_compute(ctx))
+    embedder = build_embedder(ctx.cfg.embedding, tokenizer=ctx.tokenizer(), compute=ctx.compute())
     vectors = embedder.embed(units.norm.tolist())
     ctx.state["embedder"], ctx.state["embeddings"] = embedder, vectors
     metrics = {"embedding/dim": vectors.shape[1], "embedding/n_units": vectors.shape[0]}
@@ -227,121 +229,15 @@ def _stage_embedding(ctx: Context) -> None:
 
 
 def _stage_topic_model(ctx: Context) -> None:
-    from topics.topic_model import build_topic_model, fit_topics, save_topic_model, write_figures
+    from topics.topic_model.stage import run_topic_stage
 
-    units = ctx.state["preprocess"].units
-    seed_topics, zeroshot = _theme_topics(ctx)
-    model = build_topic_model(
-        ctx.cfg.topic_model,
-        _tokenizer(ctx),
-        embedder=ctx.state["embedder"],
-        seed_topics=seed_topics,
-        zeroshot_topics=zeroshot,
-    )
-    texts = units.norm.tolist()
-    result = fit_topics(
-        model,
-        texts,
-        ctx.state["embeddings"],
-        units.unit_id.tolist(),
-        units.doc_id.tolist(),
-        compute=_compute(ctx),
-        token_lists=_unit_tokens(ctx),
-    )
-    ctx.state["topic_model"], ctx.state["topics"] = model, result
-    out = ctx.out / "topics"
-    out.mkdir(parents=True, exist_ok=True)
-    result.topics_table.to_json(out / "topics.json", orient="records", force_ascii=False, indent=1)
-    flat = result.topics_table.assign(words=result.topics_table.words.map(" ".join))
-    flat.drop(columns=["representatives"]).to_csv(out / "topics.csv", index=False)
-    result.assignments.to_parquet(out / "assignments.parquet", index=False)
-    result.doc_topic_mix.to_csv(out / "doc_topic_mix.csv")
-    save_topic_model(model, out / "model")
-    if ctx.cfg.get("figures", True):
-        with ctx.timed("figures"):
-            write_figures(
-                model,
-                result,
-                ctx.state["embeddings"],
-                out / "figures",
-                texts=texts,
-                seed=ctx.cfg.get("seed"),
-            )
-    quality = _topic_quality(ctx, texts, result)
-    quality.per_topic.to_csv(out / "topic_quality.csv", index=False)
-    if ctx.cfg.stability.get("enabled"):
-        with ctx.timed("stability"):
-            _stability(ctx, texts, seed_topics, zeroshot, out)
-    ctx.rec.log_dir(out, "topics")
-    ctx.log_metrics(quality.metrics)
-
-
-def _topic_quality(ctx: Context, texts: list[str], result: Any) -> Any:
-    """NPMI coherence, diversity, outliers and, for labeled corpora, agreement with the labels."""
-    from topics.evaluation import evaluate_topics
-
-    tokens = _unit_tokens(ctx)
-    labels = ctx.state["preprocess"].units.label
-    has_labels = labels.notna().any()
-    return evaluate_topics(
-        result,
-        tokens,
-        labels=labels.tolist() if has_labels else None,
-        top_n=int(ctx.cfg.topic_model.top_n_words),
-    )
-
-
-def _stability(ctx: Context, texts: list[str], seed_topics: Any, zeroshot: Any, out: Path) -> None:
-    """Refit the topic model over seeds and unit orders; log how much the topics move."""
-    from topics.evaluation import stability_report
-    from topics.topic_model import build_topic_model
-
-    def build(seed: int):
-        tm = OmegaConf.merge(ctx.cfg.topic_model, {"seed": seed})
-        return build_topic_model(
-            tm,
-            _tokenizer(ctx),
-            embedder=ctx.state["embedder"],
-            seed_topics=seed_topics,
-            zeroshot_topics=zeroshot,
-        )
-
-    st = ctx.cfg.stability
-    units = ctx.state["preprocess"].units
-    report = stability_report(
-        build,
-        texts,
-        ctx.state["embeddings"],
-        units.unit_id.tolist(),
-        units.doc_id.tolist(),
-        n_runs=int(st.n_runs),
-        seed=int(ctx.cfg.seed),
-        shuffle=bool(st.shuffle),
-        top_n=int(st.top_n),
-        token_lists=ctx.state.get("unit_tokens"),
-    )
-    report.runs.to_csv(out / "stability_runs.csv", index=False)
-    report.pairs.to_csv(out / "stability_pairs.csv", index=False)
-    ctx.log_metrics(report.metrics)
-
-
-def _theme_topics(ctx: Context) -> tuple[dict | None, dict | None]:
-    """Seed word lists and zero-shot descriptions from the theme taxonomy, when asked for."""
-    tm = ctx.cfg.topic_model
-    if not (tm.get("guided") or tm.get("zeroshot")):
-        return None, None
-    from topics.themes import load_taxonomy
-
-    themes = load_taxonomy(ctx.cfg.get("themes"))
-    seeds = {t.id: list(t.keywords_zh) for t in themes}
-    zeroshot = {f"{t.name_zh} {t.name_en}": t.description_zh for t in themes}
-    return seeds, zeroshot
+    run_topic_stage(ctx)
 
 
 def _stage_themes(ctx: Context) -> None:
     from topics.classifier.stage import run_theme_stage
 
-    _tokenizer(ctx)
+    ctx.tokenizer()
     run_theme_stage(ctx)
 
 
