@@ -57,12 +57,9 @@ def test_bad_settings_and_corpora_raise_clear_errors(tokenizer):
 
 
 def test_with_the_project_chinese_tokenizer(seed_units):
-    tokenize = pytest.importorskip(
-        "topics.tokenize", reason="topics.tokenize.ChineseTokenizer is not available yet"
-    )
-    if not hasattr(tokenize, "ChineseTokenizer"):
-        pytest.skip("topics.tokenize has no ChineseTokenizer yet")
-    tok = tokenize.ChineseTokenizer()
+    from topics.tokenize import ChineseTokenizer
+
+    tok = ChineseTokenizer()
     a = TfidfSvdEmbedder(tok, n_components=48, seed=3).fit(seed_units)
     b = TfidfSvdEmbedder(tok, n_components=48, seed=3).fit(seed_units)
     assert np.array_equal(a.embed(seed_units[:10]), b.embed(seed_units[:10]))
