@@ -2,8 +2,10 @@
 
 from topics.themes.gold import (
     GoldCheck,
+    agreement,
     check_gold,
     default_gold_path,
+    disagreements,
     label_matrix,
     label_stats,
     load_gold,
@@ -13,9 +15,11 @@ from topics.themes.taxonomy import Theme, default_taxonomy_path, load_taxonomy, 
 __all__ = [
     "GoldCheck",
     "Theme",
+    "agreement",
     "check_gold",
     "default_gold_path",
     "default_taxonomy_path",
+    "disagreements",
     "label_matrix",
     "label_stats",
     "load_gold",
