@@ -18,13 +18,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import opencc
 import pytest
 from omegaconf import OmegaConf
-from scipy import sparse
 
 from jobcfg import compose_job
 from topics.data.types import InputError
-from topics.preprocess.normalize import normalize_for_model
 from topics.preprocess.pipeline import preprocess_documents
 from topics.themes import (
     authored_label_matrix,
@@ -33,42 +32,12 @@ from topics.themes import (
     load_taxonomy,
     theme_ids,
 )
+from topics.themes.overlap import comparison_key, containment, jaccard
 
 MAX_SEED_CONTAINMENT = 0.35  # share of an example's character 5-grams inside one seed paragraph
 MAX_SEED_JACCARD = 0.30  # character 3-gram Jaccard with one seed paragraph
 MAX_PAIR_JACCARD = 0.80  # character 3-gram Jaccard between two authored examples
 BOTH_HALVES = ("authored_a.jsonl", "authored_b.jsonl")
-
-
-def _key(text: str) -> str:
-    """Normalized comparison form: NFKC, Simplified, lowercase, letters and digits only."""
-    return "".join(ch for ch in normalize_for_model(text).lower() if ch.isalnum())
-
-
-def _gram_matrix(texts: list[str], n: int, vocab: dict[str, int]) -> sparse.csr_matrix:
-    """Binary texts x character-n-gram matrix; new n-grams are added to ``vocab``."""
-    indptr, indices = [0], []
-    for text in texts:
-        grams = {text[i : i + n] for i in range(max(len(text) - n + 1, 1))}
-        indices.extend(vocab.setdefault(g, len(vocab)) for g in sorted(grams))
-        indptr.append(len(indices))
-    data = np.ones(len(indices), dtype=np.float32)
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(texts), len(vocab) + 1))
-
-
-def _overlap(a: list[str], b: list[str], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (shared n-gram counts, sizes of a's sets, sizes of b's sets) for all pairs."""
-    vocab: dict[str, int] = {}
-    ma, mb = _gram_matrix(a, n, vocab), _gram_matrix(b, n, vocab)
-    width = len(vocab) + 1
-    ma.resize((ma.shape[0], width))
-    mb.resize((mb.shape[0], width))
-    shared = (ma @ mb.T).toarray()
-    return shared, np.asarray(ma.sum(axis=1)).ravel(), np.asarray(mb.sum(axis=1)).ravel()
-
-
-def _jaccard(shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
-    return shared / np.maximum(size_a[:, None] + size_b[None, :] - shared, 1.0)
 
 
 def _offenders(ids: list[str], scores: np.ndarray, limit: float) -> list[str]:
@@ -93,41 +62,63 @@ def seed_keys(seed_documents, tmp_path_factory):
     preprocess_cfg = OmegaConf.to_container(cfg.preprocess, resolve=True)
     units = preprocess_documents(list(seed_documents), preprocess_cfg).units
     assert len(units) > 50  # the real seed paragraphs, not an empty corpus
-    return [_key(t) for t in units["norm"]]
+    return [comparison_key(t) for t in units["norm"]]
 
 
 def test_key_folds_script_case_width_and_punctuation():
-    assert _key("人工智慧 與 雲端資料，") == _key("人工智慧与云端资料") == "人工智慧与云端资料"
-    assert _key("ＧＰＵ Cluster!") == "gpucluster"
+    assert comparison_key("人工智慧 與 雲端資料，") == comparison_key("人工智慧与云端资料")
+    assert comparison_key("人工智慧与云端资料。") == "人工智慧与云端资料"
+    assert comparison_key("ＧＰＵ Cluster!") == "gpucluster"
+
+
+def test_overlap_scores_on_hand_made_keys():
+    a, b = ["abcdefg", "xyz"], ["zzabcdefgzz", "abcxyz"]
+    c = containment(a, b, 5)
+    assert c[0, 0] == 1.0 and c[0, 1] == 0.0
+    assert c[1, 1] == 0.0  # a key shorter than n is one n-gram, found only as a whole n-gram
+    j = jaccard(a, a, 3)
+    assert np.allclose(np.diag(j), 1.0) and j[0, 1] == j[1, 0] == 0.0
+    assert jaccard(["abcd"], ["abce"], 3)[0, 0] == 1 / 3  # {abc, bcd} vs {abc, bce}
+
+
+def test_detector_flags_a_copied_seed_sentence_in_another_script(seed_keys):
+    """A Taiwan-wording copy of a seed passage, with changed punctuation, is caught."""
+    longest = max(seed_keys, key=len)
+    middle = len(longest) // 2
+    copied = longest[middle - 40 : middle + 40]  # a sentence-sized stretch of a paragraph
+    disguised = "「" + opencc.OpenCC("s2twp").convert(copied) + "」！"
+    keys = [comparison_key(disguised), comparison_key("某農會信用部今年首度舉辦員工旅遊")]
+    scores = containment(keys, seed_keys, 5).max(axis=1)
+    assert scores[0] > MAX_SEED_CONTAINMENT >= scores[1]
 
 
 def test_no_example_is_a_near_duplicate_of_a_seed_paragraph(authored, seed_keys):
-    keys = [_key(t) for t in authored["text"]]
-    shared5, size5, _ = _overlap(keys, seed_keys, 5)
-    containment = (shared5 / np.maximum(size5[:, None], 1.0)).max(axis=1)
-    jaccard = _jaccard(*_overlap(keys, seed_keys, 3)).max(axis=1)
+    keys = [comparison_key(t) for t in authored["text"]]
+    contained = containment(keys, seed_keys, 5).max(axis=1)
+    similar = jaccard(keys, seed_keys, 3).max(axis=1)
     example_ids = list(authored["id"])
     print(
-        f"max 5-gram containment {containment.max():.3f}, "
-        f"max 3-gram Jaccard {jaccard.max():.3f} over {len(keys)} examples"
+        f"max 5-gram containment {contained.max():.3f} ({example_ids[contained.argmax()]}), "
+        f"max 3-gram Jaccard {similar.max():.3f} ({example_ids[similar.argmax()]}) "
+        f"over {len(keys)} examples and {len(seed_keys)} seed paragraphs"
     )
-    too_close = _offenders(example_ids, containment, MAX_SEED_CONTAINMENT)
+    too_close = _offenders(example_ids, contained, MAX_SEED_CONTAINMENT)
     assert not too_close, f"5-gram containment in a seed paragraph > {MAX_SEED_CONTAINMENT}: " + (
         ", ".join(too_close)
     )
-    too_similar = _offenders(example_ids, jaccard, MAX_SEED_JACCARD)
+    too_similar = _offenders(example_ids, similar, MAX_SEED_JACCARD)
     assert not too_similar, f"3-gram Jaccard with a seed paragraph > {MAX_SEED_JACCARD}: " + (
         ", ".join(too_similar)
     )
 
 
 def test_no_two_examples_are_near_duplicates(authored):
-    keys = [_key(t) for t in authored["text"]]
-    jaccard = np.triu(_jaccard(*_overlap(keys, keys, 3)), k=1)
-    rows, cols = np.nonzero(jaccard > MAX_PAIR_JACCARD)
+    keys = [comparison_key(t) for t in authored["text"]]
+    pair = np.triu(jaccard(keys, keys, 3), k=1)
+    rows, cols = np.nonzero(pair > MAX_PAIR_JACCARD)
     example_ids = list(authored["id"])
     pairs = [
-        f"{example_ids[i]}~{example_ids[j]}={jaccard[i, j]:.2f}"
+        f"{example_ids[i]}~{example_ids[j]}={pair[i, j]:.2f}"
         for i, j in zip(rows, cols, strict=True)
     ]
     assert not pairs, f"authored examples with 3-gram Jaccard > {MAX_PAIR_JACCARD}: {pairs}"
