@@ -4,11 +4,12 @@ The near-duplicate checks compare character n-grams of normalized text (NFKC, Tr
 Simplified with OpenCC ``t2s``, lowercase, whitespace and punctuation dropped):
 
 - against every seed paragraph: the share of an example's 5-grams found in one paragraph
-  (containment) must not exceed ``MAX_SEED_CONTAINMENT``, and the 3-gram Jaccard similarity with
-  any paragraph must not exceed ``MAX_SEED_JACCARD``;
-- within the authored set: no two examples may have a 3-gram Jaccard above ``MAX_PAIR_JACCARD``.
+  (containment) must not exceed ``MAX_SEED_CONTAINMENT`` (0.35), and the 3-gram Jaccard
+  similarity with any paragraph must not exceed ``MAX_SEED_JACCARD`` (0.30);
+- within the authored set: no two examples may have a 3-gram Jaccard above ``MAX_PAIR_JACCARD``
+  (0.80). The limits live in ``topics.themes.overlap``.
 
-Thresholds are fixed here, not fitted: a paraphrase that keeps a seed sentence's wording shares
+Thresholds are fixed by hand, not fitted: a paraphrase that keeps a seed sentence's wording shares
 most of its 5-grams with the paragraph, while independently written text on the same subject
 shares only set phrases (``金融机构``, ``大模型``), well under a third of its 5-grams.
 """
@@ -32,11 +33,15 @@ from topics.themes import (
     load_taxonomy,
     theme_ids,
 )
-from topics.themes.overlap import comparison_key, containment, jaccard
+from topics.themes.overlap import (
+    MAX_PAIR_JACCARD,
+    MAX_SEED_CONTAINMENT,
+    MAX_SEED_JACCARD,
+    comparison_key,
+    containment,
+    jaccard,
+)
 
-MAX_SEED_CONTAINMENT = 0.35  # share of an example's character 5-grams inside one seed paragraph
-MAX_SEED_JACCARD = 0.30  # character 3-gram Jaccard with one seed paragraph
-MAX_PAIR_JACCARD = 0.80  # character 3-gram Jaccard between two authored examples
 BOTH_HALVES = ("authored_a.jsonl", "authored_b.jsonl")
 
 

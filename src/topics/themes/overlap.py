@@ -14,6 +14,13 @@ from scipy import sparse
 
 from topics.preprocess.normalize import normalize_for_model
 
+# Limits of the authored set's near-duplicate test (tests/themes/test_authored.py), fixed by
+# hand, not fitted: share of an example's character 5-grams inside one seed paragraph, 3-gram
+# Jaccard with one seed paragraph, and 3-gram Jaccard between two authored examples.
+MAX_SEED_CONTAINMENT = 0.35
+MAX_SEED_JACCARD = 0.30
+MAX_PAIR_JACCARD = 0.80
+
 
 def comparison_key(text: str) -> str:
     """Return the comparison form of ``text``: NFKC, Simplified, lowercase, alphanumerics only."""
