@@ -41,6 +41,8 @@ def test_wheel_bundles_configs_and_seeds(wheel):
     assert "topics/_bundled/configs/preprocess/default.yaml" in names
     assert "topics/_bundled/seeds/manifest.jsonl" in names
     assert sum(n.startswith("topics/_bundled/seeds/00") for n in names) == 5
+    assert "topics/_bundled/seeds/themes/authored_a.jsonl" in names  # the authored theme set
+    assert "topics/_bundled/seeds/themes/README.md" in names
     assert "topics/tokenize/resources/userdict.txt" in names
 
 
