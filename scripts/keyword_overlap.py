@@ -31,7 +31,9 @@ from topics.themes.taxonomy import Theme
 
 def seed_texts(folder: Path) -> dict[str, str]:
     """Return the normalized (NFKC, Simplified, lowercase) text of each seed article by id."""
-    rows = [json.loads(line) for line in (folder / "manifest.jsonl").read_text("utf-8").splitlines()]
+    rows = [
+        json.loads(line) for line in (folder / "manifest.jsonl").read_text("utf-8").splitlines()
+    ]
     return {
         r["id"]: normalize_for_model((folder / r["file"]).read_text("utf-8")).lower()
         for r in rows
