@@ -6,7 +6,6 @@ application ``topics-run`` (:mod:`topics.cli.run`) is a thin shell around it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import random
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from topics.hashing import corpus_fingerprint
 from topics.report import console_summary
 
 log = logging.getLogger(__name__)
@@ -133,15 +133,6 @@ def configure_output(quiet: bool) -> None:
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         logging.getLogger().setLevel(logging.WARNING)
         logging.getLogger("topics").setLevel(logging.WARNING)
-
-
-def corpus_fingerprint(texts: list[str]) -> str:
-    """A short hash of the modeling texts of the corpus, in order."""
-    digest = hashlib.sha256()
-    for text in texts:
-        digest.update(text.encode("utf-8"))
-        digest.update(b"\x1e")
-    return digest.hexdigest()[:16]
 
 
 def _input_key(ctx: Context) -> str:

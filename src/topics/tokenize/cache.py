@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -10,19 +9,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from topics.data.types import InputError
+from topics.hashing import text_key
 
 _FORMAT = {"format": "topics-token-cache", "version": 1}
-
-
-def text_key(text: str) -> str:
-    """Return the SHA-1 hex digest of ``text`` encoded as UTF-8."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 class TokenCache:
     """Tokens computed once per text, shared across calls and (with a path) across runs.
 
-    Entries are keyed by ``(tokenizer fingerprint, sha1(text))``, so tokenizers with different
+    Entries are keyed by ``(tokenizer fingerprint, text_key(text))``, so tokenizers with different
     settings never see each other's tokens and one file can serve several of them. The file is
     JSON Lines: a header line, then one ``{"fp", "key", "tokens"}`` object per entry. It is read
     when the cache is created and written only by :meth:`save`, atomically (temporary file in the
