@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from topics.backends import backend_kwargs, plain
+from topics.backend_config import backend_kwargs, plain
 from topics.compute import Compute
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
