@@ -21,8 +21,8 @@ from topics.embedding import (
     build_embedder,
     onnx_export,
 )
-from topics.embedding.onnx_backend import length_batches
-from topics.embedding.onnx_export import MODEL_FILE, TMP_PREFIX, export_dir, is_complete
+from topics.embedding.onnx_export import TMP_PREFIX, export_dir, is_complete
+from topics.embedding.onnx_runtime import MODEL_FILE, length_batches
 from topics.paths import config_dir
 
 pytest.importorskip("onnxruntime", reason="the onnx backend needs `pip install onnxruntime onnx`")
