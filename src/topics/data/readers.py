@@ -240,8 +240,9 @@ def read_parquet(
         label_field: Gold-label column.
         language_field: Language column.
         batch_size: Rows decoded at a time.
-        **options: See :class:`~topics.data.records.ReadOptions` (``encoding`` does not apply);
-            ``on_error="skip"`` skips rows whose text is not a string.
+        **options: See :class:`~topics.data.records.ReadOptions` (``encoding`` does not apply:
+            a value other than ``None`` raises); ``on_error="skip"`` skips rows whose text is
+            not a string.
 
     Returns:
         Documents whose ``source`` is ``"<path>:<row>"`` (1-based).
@@ -250,7 +251,10 @@ def read_parquet(
         InputError: On a missing or unreadable file, or a missing text column.
 
     """
-    options.pop("encoding", None)
+    if options.pop("encoding", None) is not None:
+        raise InputError(
+            f"{path}: encoding does not apply to Parquet (its strings are UTF-8); leave it out."
+        )
     fields = (id_field, text_field, title_field, date_field, label_field, language_field)
     call = make_read_call(fields, **options)
     return unique_ids(_parquet_docs(_existing(path), batch_size, call), call)
@@ -260,8 +264,8 @@ def read_corpus(cfg: Mapping[str, Any]) -> Iterator[Document]:
     """Read the corpus a ``data`` config describes (see ``configs/data/*.yaml``).
 
     Keys: ``format`` (one of :data:`FORMATS`); ``path``; the field keys (``id_field``, ...,
-    ``language_field``; not used by ``folder``); ``language``, ``encoding``, ``on_error``,
-    ``on_duplicate``; ``limit`` (most documents to yield; ``null``: all); per format
+    ``language_field``; not used by ``folder``); ``language``, ``on_error``, ``on_duplicate``;
+    ``encoding`` (not parquet); ``limit`` (most documents to yield; ``null``: all); per format
     ``pattern`` and ``extensions`` (folder), ``delimiter`` (csv), ``columns`` and ``has_header``
     (csv, tsv), ``batch_size`` (parquet); ``name`` and ``description`` are not used. A key set to
     ``null`` takes the reader's default, except field keys (``null``: no such field). Any other

@@ -40,12 +40,14 @@ _FIELD_KEYS = frozenset(
     {"id_field", "text_field", "title_field", "date_field", "label_field", "language_field"}
 )
 _PASSED_KEYS = frozenset({"language", "encoding", "on_error", "on_duplicate"})
-_COMMON_KEYS = _FIELD_KEYS | _PASSED_KEYS | {"name", "description", "format", "path", "limit"}
-_FORMAT_KEYS = {
-    "folder": frozenset({"pattern", "extensions"}),
-    "jsonl": frozenset(),
-    "csv": frozenset({"delimiter", "columns", "has_header"}),
-    "tsv": frozenset({"columns", "has_header"}),
+_COMMON_KEYS = (
+    _FIELD_KEYS | _PASSED_KEYS - {"encoding"} | {"name", "description", "format", "path", "limit"}
+)
+_FORMAT_KEYS = {  # encoding: not for Parquet, which stores its strings as UTF-8
+    "folder": frozenset({"pattern", "extensions", "encoding"}),
+    "jsonl": frozenset({"encoding"}),
+    "csv": frozenset({"delimiter", "columns", "has_header", "encoding"}),
+    "tsv": frozenset({"columns", "has_header", "encoding"}),
     "parquet": frozenset({"batch_size"}),
 }
 
