@@ -6,7 +6,6 @@ application ``topics-run`` (:mod:`topics.cli.run`) is a thin shell around it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import random
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from topics.hashing import corpus_fingerprint
 from topics.report import console_summary
 
 log = logging.getLogger(__name__)
@@ -133,15 +133,6 @@ def configure_output(quiet: bool) -> None:
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         logging.getLogger().setLevel(logging.WARNING)
         logging.getLogger("topics").setLevel(logging.WARNING)
-
-
-def corpus_fingerprint(texts: list[str]) -> str:
-    """A short hash of the modeling texts of the corpus, in order."""
-    digest = hashlib.sha256()
-    for text in texts:
-        digest.update(text.encode("utf-8"))
-        digest.update(b"\x1e")
-    return digest.hexdigest()[:16]
 
 
 def _input_key(ctx: Context) -> str:
@@ -292,8 +283,26 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
         ctx.log_metrics({"time/total_s": time.perf_counter() - start})
         run_id = getattr(rec, "run_id", None)
         print(console_summary(ctx, run_id))
-    objective = ctx.metrics.get(str(cfg.get("objective_metric", "")))
+    objective = objective_value(ctx.metrics, cfg.get("objective_metric"))
     return RunResult(run_id=run_id, output_dir=out, metrics=ctx.metrics, objective=objective)
+
+
+def objective_value(metrics: dict[str, float], name: str | None) -> float | None:
+    """Return the metric ``objective_metric`` names for a sweeper; ``None`` when it is unset.
+
+    Raises:
+        InputError: ``name`` is not among the run's metrics (the message lists them).
+    """
+    if name is None:
+        return None
+    if name not in metrics:
+        from topics.data.types import InputError
+
+        raise InputError(
+            f"objective_metric={name!r} is not a metric of this run; set it to one of "
+            f"{sorted(metrics)}, or to null"
+        )
+    return float(metrics[name])
 
 
 def resolved_config(cfg: DictConfig) -> dict[str, Any]:

@@ -315,6 +315,16 @@ def test_parquet_unreadable(tmp_path):
         list(read_parquet(path))
 
 
+def test_parquet_takes_no_encoding(tmp_path):
+    path = tmp_path / "c.parquet"
+    pd.DataFrame([{"id": "a", "text": "文档"}]).to_parquet(path, index=False)
+    with pytest.raises(InputError, match=r"c\.parquet: encoding does not apply to Parquet"):
+        read_parquet(path, encoding="gb18030")
+    with pytest.raises(InputError, match=r"unknown key\(s\) \['encoding'\] for format parquet"):
+        read_corpus({"format": "parquet", "path": str(path), "encoding": "utf-8"})
+    assert [d.text for d in read_parquet(path, encoding=None)] == ["文档"]
+
+
 # ----------------------------------------------------------------------------- read_corpus
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from topics.embedding import CachedEmbedder, EmbeddingCache, TfidfSvdEmbedder, text_key
+from topics.embedding import CachedEmbedder, EmbeddingCache, TfidfSvdEmbedder
 from topics.embedding.cache import KEYS_SUFFIX, TMP_PREFIX, VECS_SUFFIX
+from topics.hashing import text_key
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -126,7 +127,8 @@ def test_process_killed_mid_write_leaves_no_entry(tmp_path, fitted, seed_units):
         import os, sys
         sys.path.insert(0, {SRC!r})
         import numpy as np
-        from topics.embedding import EmbeddingCache, text_key
+        from topics.embedding import EmbeddingCache
+        from topics.hashing import text_key
 
         def dying_save(fh, arr, **kwargs):
             fh.write(b"\\x93NUMPY partial")
@@ -198,7 +200,8 @@ def test_concurrent_writers_do_not_corrupt_each_other(tmp_path):
         import sys
         sys.path.insert(0, {SRC!r})
         import numpy as np
-        from topics.embedding import EmbeddingCache, text_key
+        from topics.embedding import EmbeddingCache
+        from topics.hashing import text_key
 
         worker = int(sys.argv[1])
         cache = EmbeddingCache({str(tmp_path)!r})

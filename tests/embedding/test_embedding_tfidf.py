@@ -7,6 +7,7 @@ import pytest
 
 from topics.data.types import InputError
 from topics.embedding import TfidfSvdEmbedder
+from topics.hashing import corpus_fingerprint
 
 
 def test_fixed_seed_gives_identical_vectors_and_identity(seed_units, tokenizer):
@@ -27,6 +28,14 @@ def test_identity_tracks_the_fit_corpus_and_settings(seed_units, tokenizer):
     assert len(ids) == 3
     assert base.corpus_fingerprint_ in base.identity()
     assert "jieba_tokens" in base.identity()
+    # One fingerprint for the embedder identity and the run's corpus_fingerprint tag.
+    assert base.corpus_fingerprint_ == corpus_fingerprint(seed_units)
+
+
+def test_corpus_fingerprint_depends_on_order_and_text_boundaries():
+    assert corpus_fingerprint(["ab", "c"]) != corpus_fingerprint(["a", "bc"])
+    assert corpus_fingerprint(["a", "b"]) != corpus_fingerprint(["b", "a"])
+    assert corpus_fingerprint(iter(["a", "b"])) == corpus_fingerprint(["a", "b"])
 
 
 def test_embed_fits_on_first_call_and_clips_components(seed_units, tokenizer):

@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from sklearn.feature_extraction.text import CountVectorizer
 
 from topics.data.types import InputError
-from topics.tokenize import ChineseTokenizer, TokenCache, build_tokenizer
+from topics.tokenize import ChineseTokenizer, build_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -188,35 +188,12 @@ def test_fingerprint_tracks_settings(tok: ChineseTokenizer) -> None:
     assert tok.fingerprint() not in others and len(others) == 3
 
 
-def test_token_cache_counts_and_persists(tok: ChineseTokenizer, tmp_path: Path) -> None:
+def test_tokenize_many_equals_one_by_one(tok: ChineseTokenizer) -> None:
     texts = [SIMPLIFIED, TRADITIONAL, SIMPLIFIED, "算力云"]
-    cache = TokenCache()
-    first = tok.tokenize_many(texts, cache=cache)
-    assert first == [tok(text) for text in texts]
-    assert (cache.hits, cache.misses, len(cache)) == (1, 3, 3)
-    assert tok.tokenize_many(texts, cache=cache) == first
-    assert (cache.hits, cache.misses) == (5, 3)
-
-    path = cache.save(tmp_path / "cache" / "tokens.jsonl")
-    assert [p.name for p in path.parent.iterdir()] == ["tokens.jsonl"]  # no temp file left
-    reloaded = TokenCache(path)
-    assert len(reloaded) == 3
-    assert tok.tokenize_many(texts, cache=reloaded) == first
-    assert (reloaded.hits, reloaded.misses) == (4, 0)
-    # Another tokenizer's fingerprint does not see these entries.
-    assert reloaded.get(ChineseTokenizer(hmm=False).fingerprint(), SIMPLIFIED) is None
-    reloaded.put("other", "x", ["y"])
-    reloaded.save()
-    assert len(TokenCache(path)) == 4
-
-
-def test_token_cache_rejects_bad_files(tmp_path: Path) -> None:
-    path = tmp_path / "tokens.jsonl"
-    path.write_text('{"format": "topics-token-cache", "version": 1}\n{"fp": 1}\n', "utf-8")
-    with pytest.raises(InputError, match=r"tokens\.jsonl:2:.*delete the file"):
-        TokenCache(path)
-    with pytest.raises(ValueError, match="give a path"):
-        TokenCache().save()
+    many = tok.tokenize_many(texts)
+    assert many == [tok(text) for text in texts]
+    many[0].append("x")  # each list is its own copy, even for a repeated text
+    assert many[2] == tok(SIMPLIFIED)
 
 
 # --- integration ----------------------------------------------------------------------------

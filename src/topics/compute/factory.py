@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from topics.backends import backend_kwargs, plain
+from topics.backend_config import backend_kwargs, plain
 from topics.compute.base import Compute
 from topics.compute.local import LocalCompute
 

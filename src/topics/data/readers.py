@@ -33,14 +33,14 @@ from typing import Any, Unpack
 from topics.data.encoding import EmptyInputError, iter_lines, read_text
 from topics.data.records import (
     FORMATS,
-    Context,
+    ReadCall,
     ReadOptions,
     ReadReport,
     SkippedItem,
     data_config_arguments,
     html_to_text,
     limited,
-    make_context,
+    make_read_call,
     record_document,
     require_column,
     unique_ids,
@@ -102,8 +102,8 @@ def read_folder(
             f"{root}: no file matches {pattern!r} with extensions {sorted(suffixes)}; "
             "check data.path and data.extensions."
         )
-    ctx = make_context(**options)
-    return unique_ids(_folder_docs(files, ctx), ctx)
+    call = make_read_call(**options)
+    return unique_ids(_folder_docs(files, call), call)
 
 
 def read_jsonl(
@@ -136,8 +136,8 @@ def read_jsonl(
 
     """
     fields = (id_field, text_field, title_field, date_field, label_field, language_field)
-    ctx = make_context(fields, **options)
-    return unique_ids(_jsonl_docs(_existing(path), ctx), ctx)
+    call = make_read_call(fields, **options)
+    return unique_ids(_jsonl_docs(_existing(path), call), call)
 
 
 def read_csv(
@@ -187,10 +187,10 @@ def read_csv(
     if not has_header and not columns:
         raise InputError(f"{file}: a file without header needs columns=[...] naming its columns.")
     fields = (id_field, text_field, title_field, date_field, label_field, language_field)
-    ctx = make_context(fields, **options)
+    call = make_read_call(fields, **options)
     dialect = {"delimiter": delimiter, "quoting": quoting}
     names = tuple(columns) if columns else None
-    return unique_ids(_delimited_docs(file, dialect, names, has_header, ctx), ctx)
+    return unique_ids(_delimited_docs(file, dialect, names, has_header, call), call)
 
 
 def read_tsv(
@@ -240,8 +240,9 @@ def read_parquet(
         label_field: Gold-label column.
         language_field: Language column.
         batch_size: Rows decoded at a time.
-        **options: See :class:`~topics.data.records.ReadOptions` (``encoding`` does not apply);
-            ``on_error="skip"`` skips rows whose text is not a string.
+        **options: See :class:`~topics.data.records.ReadOptions` (``encoding`` does not apply:
+            a value other than ``None`` raises); ``on_error="skip"`` skips rows whose text is
+            not a string.
 
     Returns:
         Documents whose ``source`` is ``"<path>:<row>"`` (1-based).
@@ -250,18 +251,21 @@ def read_parquet(
         InputError: On a missing or unreadable file, or a missing text column.
 
     """
-    options.pop("encoding", None)
+    if options.pop("encoding", None) is not None:
+        raise InputError(
+            f"{path}: encoding does not apply to Parquet (its strings are UTF-8); leave it out."
+        )
     fields = (id_field, text_field, title_field, date_field, label_field, language_field)
-    ctx = make_context(fields, **options)
-    return unique_ids(_parquet_docs(_existing(path), batch_size, ctx), ctx)
+    call = make_read_call(fields, **options)
+    return unique_ids(_parquet_docs(_existing(path), batch_size, call), call)
 
 
 def read_corpus(cfg: Mapping[str, Any]) -> Iterator[Document]:
     """Read the corpus a ``data`` config describes (see ``configs/data/*.yaml``).
 
     Keys: ``format`` (one of :data:`FORMATS`); ``path``; the field keys (``id_field``, ...,
-    ``language_field``; not used by ``folder``); ``language``, ``encoding``, ``on_error``,
-    ``on_duplicate``; ``limit`` (most documents to yield; ``null``: all); per format
+    ``language_field``; not used by ``folder``); ``language``, ``on_error``, ``on_duplicate``;
+    ``encoding`` (not parquet); ``limit`` (most documents to yield; ``null``: all); per format
     ``pattern`` and ``extensions`` (folder), ``delimiter`` (csv), ``columns`` and ``has_header``
     (csv, tsv), ``batch_size`` (parquet); ``name`` and ``description`` are not used. A key set to
     ``null`` takes the reader's default, except field keys (``null``: no such field). Any other
@@ -299,56 +303,58 @@ def _existing(path: str | Path, folder: bool = False) -> Path:
     raise InputError(f"{path}: {what}; give the corpus {kind}.")
 
 
-def _folder_docs(files: list[tuple[str, Path]], ctx: Context) -> Iterator[Document]:
+def _folder_docs(files: list[tuple[str, Path]], call: ReadCall) -> Iterator[Document]:
     for rel, file in files:
         try:
-            text, encoding = read_text(file, ctx.encoding)
+            text, encoding = read_text(file, call.encoding)
             title = None
             if file.suffix.lower() in (".html", ".htm"):
                 text, title = html_to_text(text)
                 if not text:
                     raise EmptyInputError(f"{file}: the page has no text outside its tags.")
         except EmptyInputError as err:
-            ctx.report.skip(str(file), str(err))
+            call.report.skip(str(file), str(err))
             continue
         except InputError as err:
-            ctx.problem(str(file), str(err).removeprefix(f"{file}: "))
+            call.problem(str(file), str(err).removeprefix(f"{file}: "))
             continue
-        ctx.report.files_read += 1
+        call.report.files_read += 1
         doc_id = str(PurePosixPath(rel).with_suffix(""))
         meta = {"encoding": encoding, "path": rel}
         yield Document(
-            doc_id, text, title=title, language=ctx.language, source=str(file), meta=meta
+            doc_id, text, title=title, language=call.language, source=str(file), meta=meta
         )
 
 
-def _jsonl_docs(file: Path, ctx: Context) -> Iterator[Document]:
-    ctx.report.files_read += 1
-    for number, line in iter_lines(file, ctx.encoding):
+def _jsonl_docs(file: Path, call: ReadCall) -> Iterator[Document]:
+    call.report.files_read += 1
+    for number, line in iter_lines(file, call.encoding):
         if not line.strip():
             continue
         try:
             record = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as err:
-            ctx.problem(f"{file}, line {number}", f"not valid JSON: {err.msg} (column {err.colno})")
+            call.problem(
+                f"{file}, line {number}", f"not valid JSON: {err.msg} (column {err.colno})"
+            )
             continue
         if not isinstance(record, dict):
-            ctx.problem(f"{file}, line {number}", f"a JSON {type(record).__name__}, not an object")
+            call.problem(f"{file}, line {number}", f"a JSON {type(record).__name__}, not an object")
             continue
-        if (doc := record_document(record, file, "line", number, ctx)) is not None:
+        if (doc := record_document(record, file, "line", number, call)) is not None:
             yield doc
 
 
 def _delimited_docs(
-    file: Path, dialect: dict[str, Any], names: tuple[str, ...] | None, header: bool, ctx: Context
+    file: Path, dialect: dict[str, Any], names: tuple[str, ...] | None, header: bool, call: ReadCall
 ) -> Iterator[Document]:
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
-    ctx.report.files_read += 1
-    reader = csv.reader((line for _, line in iter_lines(file, ctx.encoding)), **dialect)
+    call.report.files_read += 1
+    reader = csv.reader((line for _, line in iter_lines(file, call.encoding)), **dialect)
     try:
         first = next(reader, []) if header else []
         names = names or tuple(first)
-        require_column(file, ctx.fields[1], names)
+        require_column(file, call.fields[1], names)
         last = reader.line_num
         for row in reader:
             start, last = last + 1, reader.line_num
@@ -356,16 +362,16 @@ def _delimited_docs(
                 continue
             if len(row) != len(names):
                 reason = f"{len(row)} fields where the header has {len(names)}"
-                ctx.problem(f"{file}, line {start}", reason)
+                call.problem(f"{file}, line {start}", reason)
                 continue
             record = dict(zip(names, row, strict=True))
-            if (doc := record_document(record, file, "line", start, ctx)) is not None:
+            if (doc := record_document(record, file, "line", start, call)) is not None:
                 yield doc
     except csv.Error as err:
         raise InputError(f"{file}, line {reader.line_num}: unreadable ({err}); fix it.") from err
 
 
-def _parquet_docs(file: Path, batch_size: int, ctx: Context) -> Iterator[Document]:
+def _parquet_docs(file: Path, batch_size: int, call: ReadCall) -> Iterator[Document]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -374,11 +380,11 @@ def _parquet_docs(file: Path, batch_size: int, ctx: Context) -> Iterator[Documen
     except (pa.ArrowException, OSError) as err:
         raise InputError(f"{file}: not a readable Parquet file ({err}).") from err
     with parquet:
-        require_column(file, ctx.fields[1], parquet.schema_arrow.names)
-        ctx.report.files_read += 1
+        require_column(file, call.fields[1], parquet.schema_arrow.names)
+        call.report.files_read += 1
         row = 0
         for batch in parquet.iter_batches(batch_size=batch_size):
             for record in batch.to_pylist():
                 row += 1
-                if (doc := record_document(record, file, "row", row, ctx)) is not None:
+                if (doc := record_document(record, file, "row", row, call)) is not None:
                     yield doc

@@ -40,12 +40,14 @@ _FIELD_KEYS = frozenset(
     {"id_field", "text_field", "title_field", "date_field", "label_field", "language_field"}
 )
 _PASSED_KEYS = frozenset({"language", "encoding", "on_error", "on_duplicate"})
-_COMMON_KEYS = _FIELD_KEYS | _PASSED_KEYS | {"name", "description", "format", "path", "limit"}
-_FORMAT_KEYS = {
-    "folder": frozenset({"pattern", "extensions"}),
-    "jsonl": frozenset(),
-    "csv": frozenset({"delimiter", "columns", "has_header"}),
-    "tsv": frozenset({"columns", "has_header"}),
+_COMMON_KEYS = (
+    _FIELD_KEYS | _PASSED_KEYS - {"encoding"} | {"name", "description", "format", "path", "limit"}
+)
+_FORMAT_KEYS = {  # encoding: not for Parquet, which stores its strings as UTF-8
+    "folder": frozenset({"pattern", "extensions", "encoding"}),
+    "jsonl": frozenset({"encoding"}),
+    "csv": frozenset({"delimiter", "columns", "has_header", "encoding"}),
+    "tsv": frozenset({"columns", "has_header", "encoding"}),
     "parquet": frozenset({"batch_size"}),
 }
 
@@ -103,8 +105,11 @@ class ReadOptions(TypedDict, total=False):
 
 
 @dataclass(frozen=True)
-class Context:
-    """How one reader call maps fields and handles problems."""
+class ReadCall:
+    """One reader call: how it maps fields to Documents, handles problems, and what it reported.
+
+    Not the job context of :mod:`topics.runner`; it lives only while one file or folder is read.
+    """
 
     fields: tuple[str | None, ...]  # id, text, title, date, label, language
     language: str | None
@@ -120,7 +125,7 @@ class Context:
         self.report.skip(where, reason)
 
 
-def make_context(
+def make_read_call(
     fields: tuple[str | None, ...] = (),
     *,
     language: str | None = None,
@@ -128,14 +133,14 @@ def make_context(
     on_error: OnError = "raise",
     on_duplicate: OnDuplicate = "raise",
     report: ReadReport | None = None,
-) -> Context:
+) -> ReadCall:
     """Check a reader's options and bundle them (a fresh report when none is given)."""
     check_choice("on_error", on_error)
     check_choice("on_duplicate", on_duplicate)
     if fields and not fields[1]:
         raise InputError("text_field is not set; name the field that holds the text.")
     report = report if report is not None else ReadReport()
-    return Context(fields, language, encoding, on_error, on_duplicate, report)
+    return ReadCall(fields, language, encoding, on_error, on_duplicate, report)
 
 
 def data_config_arguments(cfg: Mapping[str, Any]) -> tuple[str, str, dict[str, Any], int | None]:
@@ -212,13 +217,13 @@ def limited(docs: Iterator[Document], limit: int | None) -> Iterator[Document]:
         close(docs)
 
 
-def unique_ids(docs: Iterator[Document], ctx: Context) -> Iterator[Document]:
-    """Count the documents in the report and make their ids unique per ``ctx.on_duplicate``."""
+def unique_ids(docs: Iterator[Document], call: ReadCall) -> Iterator[Document]:
+    """Count the documents in the report and make their ids unique per ``call.on_duplicate``."""
     seen: dict[str, str] = {}
     try:
         for doc in docs:
             if doc.doc_id in seen:
-                if ctx.on_duplicate == "raise":
+                if call.on_duplicate == "raise":
                     raise InputError(
                         f"duplicate id {doc.doc_id!r}: at {seen[doc.doc_id]} and at {doc.source}. "
                         "Make the ids unique, or set data.on_duplicate=suffix to rename repeats."
@@ -227,9 +232,9 @@ def unique_ids(docs: Iterator[Document], ctx: Context) -> Iterator[Document]:
                 while f"{doc.doc_id}#{k}" in seen:
                     k += 1
                 doc.meta["original_id"], doc.doc_id = doc.doc_id, f"{doc.doc_id}#{k}"
-                ctx.report.renamed.append((doc.source, doc.doc_id))
+                call.report.renamed.append((doc.source, doc.doc_id))
             seen[doc.doc_id] = doc.source
-            ctx.report.records_read += 1
+            call.report.records_read += 1
             yield doc
     finally:
         close(docs)
@@ -245,7 +250,7 @@ def require_column(file: object, column: str | None, names: Sequence[str]) -> No
 
 
 def record_document(
-    record: Mapping[str, Any], file: object, unit: str, number: int, ctx: Context
+    record: Mapping[str, Any], file: object, unit: str, number: int, call: ReadCall
 ) -> Document | None:
     """Turn record ``number`` (a ``unit``: line or row) of ``file`` into a Document.
 
@@ -254,12 +259,12 @@ def record_document(
     """
     where = f"{file}, {unit} {number}"
     try:
-        doc = _to_document(record, ctx.fields, ctx.language)
+        doc = _to_document(record, call.fields, call.language)
     except ValueError as err:
-        ctx.problem(where, str(err))
+        call.problem(where, str(err))
         return None
     if doc is None:
-        ctx.report.skip(where, "empty text")
+        call.report.skip(where, "empty text")
         return None
     doc.doc_id = doc.doc_id or f"{getattr(file, 'stem', file)}:{number}"
     doc.source = f"{file}:{number}"

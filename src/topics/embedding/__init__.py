@@ -4,7 +4,6 @@ from topics.embedding.base import (
     Embedder,
     FittableEmbedder,
     ModelNotAvailableError,
-    text_key,
 )
 from topics.embedding.cache import CachedEmbedder, EmbeddingCache
 from topics.embedding.factory import build_embedder
@@ -24,5 +23,4 @@ __all__ = [
     "TfidfSvdEmbedder",
     "build_embedder",
     "resolve_model",
-    "text_key",
 ]

@@ -57,11 +57,6 @@ class FittableEmbedder(Embedder, Protocol):
         ...
 
 
-def text_key(text: str) -> str:
-    """Return the cache key of one text: the hex sha256 of its UTF-8 bytes."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def check_texts(texts: Sequence[str]) -> list[str]:
     """Validate a batch of texts and return it as a list.
 

@@ -25,7 +25,8 @@ from typing import BinaryIO
 import numpy as np
 
 from topics.compute import DEFAULT_CHUNK_SIZE, Compute, Constant, LocalCompute, chunked
-from topics.embedding.base import Embedder, check_texts, empty_vectors, text_key
+from topics.embedding.base import Embedder, check_texts, empty_vectors
+from topics.hashing import text_key
 
 logger = logging.getLogger(__name__)
 

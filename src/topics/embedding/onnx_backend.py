@@ -1,6 +1,7 @@
 """ONNX Runtime backend: sentence-transformers models exported locally to ONNX, fp32 or int8.
 
-Inference needs only ``onnxruntime``, ``tokenizers`` and numpy (torch is imported once, to export).
+Inference needs only ``onnxruntime``, ``tokenizers`` and numpy (torch is imported once, to export;
+:mod:`topics.embedding.onnx_runtime` says why the project keeps its own export and runtime).
 Texts are tokenized with the model's own fast tokenizer, sorted by token count and batched under
 a token budget (little padding, small attention matrices), run through the exported transformer,
 then pooled and normalized in numpy like sentence-transformers does, so fp32 vectors match the
@@ -20,114 +21,16 @@ from topics.data.types import InputError
 from topics.embedding.base import check_texts, empty_vectors, positive_int
 from topics.embedding.onnx_export import (
     EXPORT_VERSION,
-    MODEL_FILE,
     QUANTIZE_MODES,
-    TOKENIZER_FILE,
     ensure_export,
-    pool,
-    read_meta,
     require_onnxruntime,
 )
+from topics.embedding.onnx_runtime import OnnxRuntimeModel
 from topics.embedding.resolve import PACKAGED_MODELS, resolve_model
 from topics.embedding.sentence import model_digest
 
-#: Texts tokenized (and sorted by token count) at a time; bounds the memory of the encodings.
-_CHUNK = 4096
 #: Loaded runtimes, per (export folder, intra-op threads).
 _RUNTIMES: dict[tuple[str, int | None], OnnxRuntimeModel] = {}
-
-
-class OnnxRuntimeModel:
-    """One exported model loaded in ONNX Runtime, with its tokenizer and pooling settings.
-
-    Args:
-        folder: An export folder (``model.onnx``, ``tokenizer.json``, ``meta.json``).
-        meta: Its metadata; read from ``meta.json`` when ``None``.
-        threads: Intra-op threads; ``None`` lets ONNX Runtime use all physical cores.
-
-    """
-
-    def __init__(
-        self, folder: Path, meta: dict[str, Any] | None = None, threads: int | None = None
-    ) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        self.folder = Path(folder)
-        self.meta = read_meta(self.folder) if meta is None else meta
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = 0 if threads is None else int(threads)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(self.folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
-        )
-        self.tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
-        self.tokenizer.no_padding()  # batches are padded here, after sorting by token count
-        self.input_names = [i.name for i in self.session.get_inputs()]
-
-    def tokenize(self, texts: list[str], max_length: int) -> list[Any]:
-        """Return the unpadded ``tokenizers`` encodings of ``texts``, truncated to ``max_length``."""
-        if self.meta["do_lower_case"]:
-            texts = [t.lower() for t in texts]
-        self.tokenizer.enable_truncation(max_length=max_length)
-        return self.tokenizer.encode_batch(texts)
-
-    def run(self, encodings: list[Any]) -> np.ndarray:
-        """Pad one batch of encodings, run the model and return pooled, unnormalized vectors."""
-        width = max(len(e.ids) for e in encodings)
-        ids = np.full((len(encodings), width), int(self.meta["pad_id"]), dtype=np.int64)
-        types = np.full_like(ids, int(self.meta["pad_type_id"]))
-        mask = np.zeros_like(ids)
-        left = self.meta["padding_side"] == "left"
-        for row, enc in enumerate(encodings):
-            cols = slice(width - len(enc.ids), width) if left else slice(0, len(enc.ids))
-            ids[row, cols], types[row, cols], mask[row, cols] = enc.ids, enc.type_ids, 1
-        columns = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        feed = {name: columns[name] for name in self.input_names}
-        (hidden,) = self.session.run(["last_hidden_state"], feed)
-        return pool(hidden, mask, self.meta["pooling"]).astype(np.float32, copy=False)
-
-    def pooled(self, texts: list[str], max_length: int) -> np.ndarray:
-        """Return the pooled, unnormalized float32 vectors of ``texts`` run as one batch."""
-        return self.run(self.tokenize(texts, max_length))
-
-    def encode(
-        self,
-        texts: list[str],
-        batch_size: int,
-        max_length: int,
-        normalize: bool,
-        max_batch_tokens: int = 1024,
-    ) -> np.ndarray:
-        """Return one float32 row per text; batches group texts of similar token counts."""
-        out = np.empty((len(texts), int(self.meta["dim"])), dtype=np.float32)
-        for start in range(0, len(texts), _CHUNK):
-            encodings = self.tokenize(texts[start : start + _CHUNK], max_length)
-            lengths = [len(e.ids) for e in encodings]
-            for rows in length_batches(lengths, batch_size, max_batch_tokens):
-                out[start + rows] = self.run([encodings[i] for i in rows])
-        if normalize or self.meta["normalize_module"]:
-            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out
-
-
-def length_batches(lengths: list[int], batch_size: int, max_tokens: int) -> list[np.ndarray]:
-    """Split indices into batches of similar length, longest first.
-
-    A batch holds at most ``batch_size`` items and, once padded to its longest item, at most
-    ``max_tokens`` tokens (a single longer item still gets a batch of its own). Little padding
-    and small attention matrices make long texts much faster on CPU.
-    """
-    order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
-    batches, start = [], 0
-    while start < len(order):
-        width = max(lengths[order[start]], 1)
-        rows = max(1, min(batch_size, max_tokens // width))
-        batches.append(order[start : start + rows])
-        start += rows
-    return batches
 
 
 def load_runtime(folder: Path, threads: int | None) -> OnnxRuntimeModel:
@@ -161,7 +64,6 @@ class OnnxEmbedder:
         max_batch_tokens: Most tokens per forward pass (rows x longest row): long texts go in
             smaller batches, which is faster on CPU and bounds the attention memory.
         intra_op_threads: ONNX Runtime threads; ``None`` uses all physical cores.
-        seed: Accepted for symmetry with the other backends; ONNX inference is deterministic.
 
     """
 
@@ -175,7 +77,6 @@ class OnnxEmbedder:
         max_seq_length: int | None = None,
         max_batch_tokens: int = 1024,
         intra_op_threads: int | None = None,
-        seed: int | None = None,
     ) -> None:
         self.model = model
         self.quantize = quantize
@@ -185,7 +86,6 @@ class OnnxEmbedder:
         self.max_seq_length = max_seq_length
         self.max_batch_tokens = max_batch_tokens
         self.intra_op_threads = intra_op_threads
-        self.seed = seed
 
     @property
     def name(self) -> str:

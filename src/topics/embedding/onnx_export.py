@@ -3,7 +3,7 @@
 No hub and no ``optimum``: the model's transformer is traced with ``torch.onnx.export`` (inputs
 ``input_ids``, ``attention_mask`` and, where the tokenizer makes them, ``token_type_ids``; output
 ``last_hidden_state``); pooling and normalization stay outside the graph (see
-``topics.embedding.onnx_backend``). int8 is ``onnxruntime.quantization.quantize_dynamic`` of the
+``topics.embedding.onnx_runtime``, which also says why the project keeps its own export). int8 is ``onnxruntime.quantization.quantize_dynamic`` of the
 fp32 export (per-channel, signed int8 weights, activations quantized at run time).
 
 Layout: ``<onnx_dir>/<sha256(export key)[:32]>/`` holds ``model.onnx``, ``tokenizer.json`` and
@@ -31,6 +31,15 @@ from typing import Any
 import numpy as np
 
 from topics.embedding.base import ModelNotAvailableError
+from topics.embedding.onnx_runtime import (
+    META_FILE,
+    MODEL_FILE,
+    POOLING_MODES,
+    TOKENIZER_FILE,
+    OnnxRuntimeModel,
+    pool,
+    read_meta,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +47,9 @@ logger = logging.getLogger(__name__)
 EXPORT_VERSION = "1"
 OPSET = 17
 QUANTIZE_MODES = ("none", "int8")
-MODEL_FILE = "model.onnx"
-META_FILE = "meta.json"
-TOKENIZER_FILE = "tokenizer.json"
 TMP_PREFIX = ".tmp-"
 #: Leftover temporary folders older than this (seconds) are removed by the next export.
 STALE_AFTER_S = 24 * 3600
-POOLING_MODES = ("mean", "cls", "max")
 _PROBES = (
     "银行利用人工智能大模型提升风险管理效率。",
     "Banks deploy machine learning to detect fraud in real time.",
@@ -70,11 +75,6 @@ def export_dir(onnx_dir: Path, digest: str, quantize: str) -> Path:
 def is_complete(folder: Path) -> bool:
     """Return whether ``folder`` holds a committed export (model, tokenizer and metadata)."""
     return all((folder / name).is_file() for name in (MODEL_FILE, TOKENIZER_FILE, META_FILE))
-
-
-def read_meta(folder: Path) -> dict[str, Any]:
-    """Return the ``meta.json`` of an export folder."""
-    return json.loads((folder / META_FILE).read_text(encoding="utf-8"))
 
 
 def ensure_export(source: Path | str, digest: str, quantize: str, onnx_dir: Path | str) -> Path:
@@ -153,26 +153,6 @@ def _remove_stale_tmp(root: Path) -> None:
         with contextlib.suppress(OSError):
             if path.is_dir() and now - path.stat().st_mtime > STALE_AFTER_S:
                 shutil.rmtree(path, ignore_errors=True)
-
-
-def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
-    """Pool token vectors ``(batch, seq, dim)`` into sentence vectors like sentence-transformers.
-
-    Args:
-        hidden: Token vectors (``last_hidden_state``).
-        mask: Attention mask ``(batch, seq)``, 1 for real tokens.
-        mode: ``mean`` (over real tokens), ``cls`` (first token) or ``max`` (over real tokens).
-
-    """
-    if mode == "cls":
-        return hidden[:, 0].astype(np.float32, copy=True)
-    weights = mask[..., None].astype(hidden.dtype)
-    if mode == "max":
-        return np.where(weights > 0, hidden, np.float32(-1e9)).max(axis=1)
-    if mode != "mean":
-        raise ValueError(f"unsupported pooling mode {mode!r}; supported: {POOLING_MODES}")
-    counts = np.maximum(weights.sum(axis=1), 1e-9)
-    return (hidden * weights).sum(axis=1) / counts
 
 
 def _check_structure(model: Any, source: Path | str) -> tuple[Any, str, bool]:
@@ -318,8 +298,6 @@ def _ort_version() -> str:
 
 def _verify(folder: Path, meta: dict[str, Any], quantize: str, source: Path | str) -> None:
     """Check that the exported model reproduces the reference probe vectors."""
-    from topics.embedding.onnx_backend import OnnxRuntimeModel
-
     runtime = OnnxRuntimeModel(folder, meta=meta, threads=None)
     got = runtime.pooled(list(_PROBES), max_length=meta["max_seq_length"] or 512)
     ref = np.asarray(meta["probe_vectors"], dtype=np.float32)

@@ -12,15 +12,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
 from topics.data.types import InputError
-from topics.embedding.base import check_texts, empty_vectors, text_key
-
-
-def corpus_fingerprint(texts: Sequence[str]) -> str:
-    """Return the sha256 over the per-text keys of ``texts``, in order."""
-    digest = hashlib.sha256()
-    for text in texts:
-        digest.update(text_key(text).encode("ascii"))
-    return digest.hexdigest()
+from topics.embedding.base import check_texts, empty_vectors
+from topics.hashing import corpus_fingerprint
 
 
 def tokenizer_name(tokenizer: Callable[[str], list[str]]) -> str:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,7 +69,6 @@ def unit_tokens(
     texts: Iterable[str],
     tokenizer: Callable[[str], list[str]],
     token_filter: bool = True,
-    cache: Any = None,
 ) -> list[list[str]]:
     """Tokenize units the way the topic model's vectorizer does, for coherence counts.
 
@@ -79,7 +77,6 @@ def unit_tokens(
         tokenizer: The project tokenizer that produced the topic words; its
             ``tokenize_many`` is used when it has one (each distinct text is cut once).
         token_filter: Keep only word tokens, like ``topic_model.vectorizer.token_filter``.
-        cache: Optional ``topics.tokenize.TokenCache`` handed to ``tokenize_many``.
 
     Returns:
         One token list per unit, in reading order.
@@ -88,10 +85,7 @@ def unit_tokens(
 
     texts = list(texts)
     many = getattr(tokenizer, "tokenize_many", None)
-    if callable(many):
-        tokens = many(texts) if cache is None else many(texts, cache=cache)
-    else:
-        tokens = [list(tokenizer(t)) for t in texts]
+    tokens = many(texts) if callable(many) else [list(tokenizer(t)) for t in texts]
     if not token_filter:
         return tokens
     return [[t.strip() for t in toks if is_word(t)] for toks in tokens]

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     import jieba
     import opencc
 
-    from topics.tokenize.cache import TokenCache
-
 #: Bump when the token rules change, so cached tokens of older rules are not reused.
 RULES_VERSION = 1
 
@@ -160,31 +158,15 @@ class ChineseTokenizer:
 
     __call__ = tokenize
 
-    def tokenize_many(
-        self, texts: Iterable[str], cache: TokenCache | None = None
-    ) -> list[list[str]]:
-        """Tokenize many texts; each distinct text is cut once.
-
-        Args:
-            texts: The texts.
-            cache: Optional cache shared across calls (and runs, if it has a path); entries are
-                keyed by this tokenizer's :meth:`fingerprint` and the text's SHA-1.
-
-        """
-        fingerprint = self.fingerprint()
+    def tokenize_many(self, texts: Iterable[str]) -> list[list[str]]:
+        """Tokenize many texts; each distinct text is cut once."""
         memo: dict[str, list[str]] = {}
         out: list[list[str]] = []
         for text in texts:
-            if cache is not None:
-                tokens = cache.get(fingerprint, text)
-                if tokens is None:
-                    tokens = self.tokenize(text)
-                    cache.put(fingerprint, text, tokens)
-            else:
-                tokens = memo.get(text) if isinstance(text, str) else None
-                if tokens is None:
-                    tokens = self.tokenize(text)
-                    memo[text] = tokens
+            tokens = memo.get(text) if isinstance(text, str) else None
+            if tokens is None:
+                tokens = self.tokenize(text)
+                memo[text] = tokens
             out.append(list(tokens))
         return out
 

@@ -1,4 +1,4 @@
-"""Check a config node that picks a backend by name and passes the backend its own keys."""
+"""Validate a backend-keyed config node: pick the backend by name, check and pass it its own keys."""
 
 from __future__ import annotations
 
