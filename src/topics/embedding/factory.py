@@ -27,6 +27,7 @@ BACKEND_KEYS: dict[str, set[str]] = {
         "max_seq_length",
         "show_progress",
         "seed",
+        "deterministic",
     },
     "onnx": {
         "model",
