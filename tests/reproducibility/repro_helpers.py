@@ -1,49 +1,37 @@
-"""Helpers of the reproducibility tests (a plain module): run the default seeds job in a fresh process."""
+"""Helpers of the reproducibility tests (a plain module): the seeds job in a fresh process."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-#: The default seeds job, without figures and the theme stage (they do not change the topics).
-TOPIC_JOB = ["figures=false", "stages=[data,preprocess,embedding,topic_model]", "quiet=true"]
+REPO = Path(__file__).resolve().parents[2]
 
 
-def run_job(root: Path, env: dict[str, str] | None = None, args: list[str] = TOPIC_JOB) -> Path:
-    """Run ``topics-run`` in a fresh interpreter started in ``root``; return its job folder.
-
-    Everything the job writes (outputs, the SQLite MLflow store, the caches) stays in ``root``.
-    ``env`` is added to this process's environment.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    full_env = {**os.environ, "TOPICS_ROOT": str(root), **(env or {})}
-    full_env.pop("TOPICS_CACHE_DIR", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "topics.cli.run", *args],
-        cwd=root,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=3600,
+def _load_script():
+    spec = importlib.util.spec_from_file_location(
+        "expected_topics", REPO / "scripts" / "expected_topics.py"
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    jobs = sorted((root / "outputs" / "runs").glob("*"))
-    assert len(jobs) == 1, jobs
-    return jobs[0]
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 
 
-def topics_of(job: Path) -> tuple[pd.DataFrame, list[dict]]:
-    """A job's unit assignments (unit id -> topic) and topics (id, size, words)."""
-    assignments = pd.read_parquet(job / "topics" / "assignments.parquet")
-    table = json.loads((job / "topics" / "topics.json").read_text(encoding="utf-8"))
-    topics = [{"topic": t["topic"], "size": t["size"], "words": t["words"]} for t in table]
-    return assignments[["unit_id", "topic"]].reset_index(drop=True), topics
+#: scripts/expected_topics.py: how the default seeds job is run and read (one source)
+expected_topics = _load_script()
+run_seeds_job = expected_topics.run_seeds_job
+start_seeds_job = expected_topics.start_seeds_job
+finish_seeds_job = expected_topics.finish_seeds_job
+job_topics = expected_topics.job_topics
+
+
+def assignments_of(job: Path) -> pd.DataFrame:
+    """A job's unit assignments: unit id -> topic, in unit order."""
+    table = pd.read_parquet(job / "topics" / "assignments.parquet")
+    return table[["unit_id", "topic"]].reset_index(drop=True)
 
 
 def cached_embeddings(root: Path) -> dict[bytes, np.ndarray]:

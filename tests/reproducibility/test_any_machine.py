@@ -11,7 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from repro_helpers import cached_embeddings, run_job, topics_of
+from repro_helpers import (
+    assignments_of,
+    cached_embeddings,
+    finish_seeds_job,
+    job_topics,
+    start_seeds_job,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -39,18 +45,18 @@ VARIANTS: dict[str, dict[str, str]] = {
 @pytest.fixture(scope="module")
 def jobs(tmp_path_factory) -> dict[str, tuple]:
     """Each variant's job folder and its root (with its own caches and MLflow store)."""
-    out = {}
-    for name, env in VARIANTS.items():
-        root = tmp_path_factory.mktemp(name)
-        out[name] = (run_job(root, env), root)
-    return out
+    roots = {name: tmp_path_factory.mktemp(name) for name in VARIANTS}
+    started = {name: start_seeds_job(roots[name], env) for name, env in VARIANTS.items()}
+    return {
+        name: (finish_seeds_job(roots[name], proc), roots[name]) for name, proc in started.items()
+    }
 
 
 def test_topics_are_identical_under_every_variant(jobs):
-    reference, ref_topics = topics_of(jobs["as_is"][0])
+    reference, ref_topics = assignments_of(jobs["as_is"][0]), job_topics(jobs["as_is"][0])
     assert len(ref_topics) >= 2
     for name, (job, _) in jobs.items():
-        assignments, topics = topics_of(job)
+        assignments, topics = assignments_of(job), job_topics(job)
         pd.testing.assert_frame_equal(assignments, reference, obj=f"assignments of {name}")
         assert topics == ref_topics, name
 
@@ -63,3 +69,14 @@ def test_embeddings_are_bitwise_identical_under_every_variant(jobs):
         assert vectors.keys() == reference.keys(), name
         diff = max(float(np.abs(vectors[k] - reference[k]).max()) for k in reference)
         assert diff == 0.0, f"{name}: embeddings differ by up to {diff:.3g}"
+
+
+def test_every_variant_ran_numba_code_for_the_generic_cpu(jobs):
+    from mlflow import MlflowClient
+
+    for name, (_, root) in jobs.items():
+        client = MlflowClient(f"sqlite:///{root / 'mlruns' / 'mlflow.db'}")
+        runs = [
+            r for e in client.search_experiments() for r in client.search_runs([e.experiment_id])
+        ]
+        assert [r.data.tags.get("repro.numba_target") for r in runs] == ["generic"], name
