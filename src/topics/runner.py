@@ -105,12 +105,16 @@ class Context:
 
 
 def seed_everything(seed: int | None) -> None:
-    """Seed Python, NumPy and torch, so that a rerun reproduces."""
+    """Seed Python, NumPy and torch, so that a rerun reproduces.
+
+    Python's hash seed cannot be set from inside a running process, and nothing needs it: the
+    pipeline never orders by a set or dict of strings (tests/reproducibility runs jobs under
+    different ``PYTHONHASHSEED`` values and compares them).
+    """
     if seed is None:
         return
     random.seed(seed)
     np.random.seed(seed)
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
     try:
         import torch
 
@@ -220,9 +224,12 @@ def _stage_embedding(ctx: Context) -> None:
 
 
 def _stage_topic_model(ctx: Context) -> None:
+    from topics.reproducibility import fixed_threads
     from topics.topic_model.stage import run_topic_stage
 
-    run_topic_stage(ctx)
+    # one BLAS/OpenMP/numba thread: the fits then do not depend on the machine's core count
+    with fixed_threads(1):
+        run_topic_stage(ctx)
 
 
 def _stage_themes(ctx: Context) -> None:
@@ -280,6 +287,9 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
             compute = ctx.state.pop("compute", None)
             if compute is not None:
                 compute.close()
+        from topics.reproducibility import provenance
+
+        rec.set_tags(provenance())  # after the stages: what numba actually compiled for
         ctx.log_metrics({"time/total_s": time.perf_counter() - start})
         run_id = getattr(rec, "run_id", None)
         print(console_summary(ctx, run_id))

@@ -127,3 +127,24 @@ def test_bad_settings_raise_input_errors():
         SentenceTransformerEmbedder(batch_size=0).identity()
     with pytest.raises(InputError, match="max_seq_length"):
         SentenceTransformerEmbedder(max_seq_length=-5).identity()
+
+
+@pytest.mark.slow
+def test_deterministic_vectors_are_on_the_grid_close_to_float32_and_keyed_apart(m3e, seed_units):
+    from topics.embedding.base import GRID_BITS
+
+    det = SentenceTransformerEmbedder("m3e-small", max_seq_length=512, deterministic=True)
+    texts = seed_units[:6]
+    vecs = det.embed(texts)
+    assert vecs.dtype == np.float32
+    scaled = vecs.astype(np.float64) * 2**GRID_BITS
+    np.testing.assert_array_equal(scaled, np.round(scaled))  # exactly on the 2^-20 grid
+    np.testing.assert_allclose(vecs, m3e.embed(texts), atol=1e-5)  # same vectors, up to noise
+    assert np.array_equal(det.embed(texts[::-1])[::-1], vecs)  # other batches, same bits
+    # float32 and deterministic vectors never share a cache entry
+    assert det.identity() != m3e.identity() and det.identity().startswith(m3e.identity())
+
+
+def test_deterministic_must_be_a_bool():
+    with pytest.raises(InputError, match="deterministic"):
+        SentenceTransformerEmbedder(deterministic="yes").identity()  # type: ignore[arg-type]

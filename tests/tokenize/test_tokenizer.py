@@ -237,3 +237,38 @@ def test_list_markers_are_not_words():
     tokens = ChineseTokenizer()("Q1:工商银行的AI战略是什么? A1: 5G与GPT-4、llama3")
     assert "q1" not in tokens and "a1" not in tokens
     assert {"5g", "gpt-4", "llama3", "工商银行"} <= set(tokens)
+
+
+# --- person names ---------------------------------------------------------------------------
+
+NAMES = ("nr", "nrfg", "nrt")
+
+
+def test_unknown_person_names_are_dropped_and_nothing_else(tok: ChineseTokenizer) -> None:
+    named = ChineseTokenizer(drop_pos=NAMES)
+    text = "王耀南进一步指出，孙洪军也认同：招联的大模型人才较为稀缺"
+    plain, filtered = tok(text), named(text)
+    assert {"王耀南", "孙洪军"} <= set(plain)
+    assert not {"王耀南", "孙洪军"} & set(filtered)
+    # the segmentation is unchanged: only the names are missing
+    assert filtered == [w for w in plain if w not in {"王耀南", "孙洪军"}]
+
+
+def test_dictionary_words_tagged_nr_are_kept(tok: ChineseTokenizer) -> None:
+    # jieba's dictionary tags these nr; only words its HMM found are judged by their tag
+    text = "智能化与安全性白皮书，华为发布"
+    assert ChineseTokenizer(drop_pos=NAMES)(text) == tok(text)
+
+
+def test_kept_words_and_terms_beat_the_name_filter() -> None:
+    named = ChineseTokenizer(drop_pos=NAMES, keep_words=["王耀南"])
+    assert "王耀南" in named("王耀南进一步指出")
+
+
+def test_name_filter_survives_pickling_and_changes_the_fingerprint(tok: ChineseTokenizer) -> None:
+    named = ChineseTokenizer(drop_pos=NAMES)
+    text = "王耀南进一步指出大模型人才稀缺"
+    assert pickle.loads(pickle.dumps(named))(text) == named(text)
+    assert named.fingerprint() != tok.fingerprint()
+    with pytest.raises(InputError, match="drop_pos"):
+        ChineseTokenizer(drop_pos="nr")  # type: ignore[arg-type]

@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from tm_helpers import MIN_CHARS, SEEDS, SentenceEmbedder, m3e_folder, make_tokenizer
+from tm_helpers import MIN_CHARS, SEEDS, m3e_folder, make_tokenizer
+
+from topics.embedding.sentence import SentenceTransformerEmbedder
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +30,15 @@ def seed_units() -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def embedder() -> SentenceEmbedder:
-    """m3e-small on CPU, loaded from the installed package folder."""
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceEmbedder(SentenceTransformer(str(m3e_folder()), device="cpu"))
+def embedder() -> SentenceTransformerEmbedder:
+    """m3e-small on CPU, loaded from the installed package folder; deterministic vectors, so that
+    the fits below give the same topics on any machine (docs/reproducibility.md)."""
+    return SentenceTransformerEmbedder(model=str(m3e_folder()), deterministic=True)
 
 
 @pytest.fixture(scope="module")
 def unit_embeddings(seed_units, embedder) -> np.ndarray:
-    """m3e-small embeddings of the seed units (L2-normalised float32)."""
+    """m3e-small embeddings of the seed units (L2-normalised, rounded, float32)."""
     return embedder.embed(seed_units["texts"])
 
 

@@ -66,6 +66,16 @@ def default_fit(seed_units, unit_embeddings, tokenizer):
     return _fit(compose_topic_model(), seed_units, unit_embeddings, tokenizer)
 
 
+@pytest.fixture(scope="module")
+def five_topic_fit(seed_units, unit_embeddings, tokenizer):
+    """A fit with five topics by construction (k-means), whatever the float noise of the machine:
+    the figures need at least three (the hierarchy)."""
+    cfg = compose_topic_model(
+        "topic_model/clustering=kmeans", "topic_model.clustering.n_clusters=5"
+    )
+    return _fit(cfg, seed_units, unit_embeddings, tokenizer)
+
+
 def test_default_config_finds_chinese_topics(default_fit, seed_units):
     model, result = default_fit
     n = len(seed_units["texts"])
@@ -180,7 +190,9 @@ def test_small_corpus_raises_or_clips(seed_units, unit_embeddings, tokenizer):
         _fit(compose_topic_model(), small, vectors, tokenizer)
     cfg = compose_topic_model("topic_model.min_units_for_umap=10", "topic_model.min_cluster_size=8")
     model, result = _fit(cfg, small, vectors, tokenizer)
-    assert model.umap_model.n_neighbors == 11 and model.umap_model.n_components == 10  # at most n_units - 2
+    assert (
+        model.umap_model.n_neighbors == 11 and model.umap_model.n_components == 10
+    )  # at most n_units - 2
     assert model.hdbscan_model.min_cluster_size == 6
     assert result.topics_table["size"].sum() == 12
 
@@ -215,8 +227,9 @@ def _render(text: str, family: str) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba()).copy()
 
 
-def test_figures_are_written_with_cjk_glyphs(default_fit, unit_embeddings, seed_units, tmp_path):
-    model, result = default_fit
+def test_figures_are_written_with_cjk_glyphs(five_topic_fit, unit_embeddings, seed_units, tmp_path):
+    model, result = five_topic_fit
+    assert result.n_topics == 5
     family = find_cjk_font()
     assert family, "install the Debian package fonts-wqy-microhei"
     with warnings.catch_warnings(record=True) as caught:

@@ -7,8 +7,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -49,19 +47,6 @@ def compose_topic_model(*overrides: str):
             overrides=["+topic_model=bertopic", f"+seed={SEED}", *overrides],
         )
     return cfg.topic_model
-
-
-class SentenceEmbedder:
-    """Minimal project-style embedder (``embed(texts)``) around a SentenceTransformer."""
-
-    def __init__(self, model) -> None:
-        self.model = model
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        vectors = self.model.encode(
-            list(texts), batch_size=32, normalize_embeddings=True, convert_to_numpy=True
-        )
-        return vectors.astype(np.float32)
 
 
 def m3e_folder() -> Path:

@@ -19,6 +19,10 @@ def _app(cfg: DictConfig) -> float | None:
 
 def main() -> None:
     """Console entry point of ``topics-run`` (all Hydra command-line syntax applies)."""
+    from topics.reproducibility import pin_numba_target
+
+    # before anything imports umap: numba then compiles the same code on every x86-64 CPU
+    pin_numba_target()
     sys.exit(_app())
 
 

@@ -26,6 +26,7 @@ BACKEND_KEYS: dict[str, set[str]] = {
         "normalize",
         "max_seq_length",
         "show_progress",
+        "deterministic",
     },
     "onnx": {
         "model",

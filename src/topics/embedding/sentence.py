@@ -13,11 +13,13 @@ import numpy as np
 
 from topics.data.types import InputError
 from topics.embedding.base import (
+    GRID_BITS,
     ModelNotAvailableError,
     check_texts,
     empty_vectors,
     positive_int,
     sha256_files,
+    snap_to_grid,
 )
 from topics.embedding.resolve import (
     PACKAGED_MODELS,
@@ -29,8 +31,8 @@ from topics.embedding.resolve import (
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-#: Loaded models, per (resolved source, device), with their default max_seq_length.
-_MODELS: dict[tuple[str, str], tuple[SentenceTransformer, int | None]] = {}
+#: Loaded models, per (resolved source, device, dtype), with their default max_seq_length.
+_MODELS: dict[tuple[str, str, str], tuple[SentenceTransformer, int | None]] = {}
 #: sha256 of each model folder's weight and config files, per folder.
 _DIGESTS: dict[str, str] = {}
 _HASHED_SUFFIXES = {".json", ".bin", ".safetensors", ".txt", ".model", ".pt", ".pth"}
@@ -38,14 +40,16 @@ _SKIPPED_DIRS = {"onnx", "openvino"}
 
 
 def load_model(
-    source: Path | str, device: str = "cpu", progress: bool = False
+    source: Path | str, device: str = "cpu", progress: bool = False, dtype: str = "float32"
 ) -> tuple[SentenceTransformer, int | None]:
-    """Load a sentence-transformers model once per process and device.
+    """Load a sentence-transformers model once per process, device and dtype.
 
     Args:
         source: A local model folder or a hub id, as returned by ``resolve_model``.
         device: Torch device string, e.g. ``cpu`` or ``cuda:0``.
         progress: Let transformers show its weight-loading progress bar.
+        dtype: ``float32`` (as stored) or ``float64`` (weights cast up, for deterministic
+            embeddings).
 
     Returns:
         The model and its default ``max_seq_length``.
@@ -54,13 +58,17 @@ def load_model(
         ModelNotAvailableError: Loading failed (missing files, no network, bad folder, ...).
 
     """
-    key = (str(source), device)
+    key = (str(source), device, dtype)
     if key not in _MODELS:
         try:
             from sentence_transformers import SentenceTransformer
 
             with _transformers_progress(progress):
                 model = SentenceTransformer(str(source), device=device)
+            if dtype == "float64":
+                import torch
+
+                model.to(torch.float64)
         except Exception as exc:
             raise ModelNotAvailableError(
                 f"could not load embedding model '{source}' on device '{device}': "
@@ -134,6 +142,10 @@ class SentenceTransformerEmbedder:
         max_seq_length: Token limit per text; ``None`` keeps the model's own.
         show_progress: Progress bar: ``True``/``False``, or ``None`` for "stderr is a TTY and
             ``CI`` is unset".
+        deterministic: Run the forward pass in float64 and round the vectors to a ``2**-20``
+            grid, so that they are bitwise the same on any x86-64 CPU and thread count (float32
+            vectors differ by ~1e-6 between CPU kernels, enough to change the topics; see
+            ``docs/reproducibility.md``). Slower; part of :meth:`identity`.
 
     """
 
@@ -145,6 +157,7 @@ class SentenceTransformerEmbedder:
         normalize: bool = True,
         max_seq_length: int | None = None,
         show_progress: bool | None = None,
+        deterministic: bool = False,
     ) -> None:
         self.model = model
         self.device = device
@@ -152,6 +165,7 @@ class SentenceTransformerEmbedder:
         self.normalize = normalize
         self.max_seq_length = max_seq_length
         self.show_progress = show_progress
+        self.deterministic = deterministic
 
     @property
     def name(self) -> str:
@@ -163,10 +177,15 @@ class SentenceTransformerEmbedder:
         positive_int(self.max_seq_length, "max_seq_length", optional=True)
         if not isinstance(self.device, str) or not self.device:
             raise InputError(f"embedding.device must be a device string, got {self.device!r}")
+        if not isinstance(self.deterministic, bool):
+            raise InputError(
+                f"embedding.deterministic must be true or false, got {self.deterministic!r}"
+            )
 
     def _loaded(self) -> tuple[SentenceTransformer, int | None]:
         self._check_params()
-        return load_model(resolve_model(self.model), self.device, self._progress())
+        dtype = "float64" if self.deterministic else "float32"
+        return load_model(resolve_model(self.model), self.device, self._progress(), dtype)
 
     def identity(self) -> str:
         """Return backend, canonical model id, sha256 of the model files and vector settings."""
@@ -175,9 +194,11 @@ class SentenceTransformerEmbedder:
         model_id = packaged.hub_id if packaged is not None else self.model
         digest = model_digest(resolve_model(self.model), self.device)
         max_len = "default" if self.max_seq_length is None else self.max_seq_length
+        # float32 vectors keep their historical identity (their caches stay valid)
+        rounding = f"|float64_grid=2^-{GRID_BITS}" if self.deterministic else ""
         return (
             f"sentence_transformers|model={model_id}|sha256={digest}"
-            f"|normalize={bool(self.normalize)}|max_seq_length={max_len}"
+            f"|normalize={bool(self.normalize)}|max_seq_length={max_len}{rounding}"
         )
 
     @property
@@ -213,11 +234,13 @@ class SentenceTransformerEmbedder:
             normalize_embeddings=bool(self.normalize),
             convert_to_numpy=True,
         )
+        if self.deterministic:
+            return snap_to_grid(vectors)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def __repr__(self) -> str:
         return (
             f"SentenceTransformerEmbedder(model={self.model!r}, device={self.device!r}, "
             f"batch_size={self.batch_size}, normalize={self.normalize}, "
-            f"max_seq_length={self.max_seq_length})"
+            f"max_seq_length={self.max_seq_length}, deterministic={self.deterministic})"
         )

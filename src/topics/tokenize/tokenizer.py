@@ -20,6 +20,7 @@ from topics.tokenize.lexicon import DEFAULT, Sources, Term, load_stopwords, load
 
 if TYPE_CHECKING:
     import jieba
+    import jieba.posseg
     import opencc
 
 #: Bump when the token rules change, so cached tokens of older rules are not reused.
@@ -79,6 +80,9 @@ class ChineseTokenizer:
         to_simplified: Convert Traditional to Simplified Chinese (OpenCC ``t2s``) first.
         min_chars: Drop tokens shorter than this many characters.
         hmm: Let jieba's HMM find words missing from its dictionary.
+        drop_pos: jieba part-of-speech tags (``jieba.posseg``) whose words are dropped when
+            jieba's dictionary does not know them, e.g. ``("nr", "nrfg", "nrt")`` for person
+            names. Segmentation is unchanged; only unknown words are tagged.
 
     """
 
@@ -92,12 +96,14 @@ class ChineseTokenizer:
         to_simplified: bool = True,
         min_chars: int = 1,
         hmm: bool = True,
+        drop_pos: Sequence[str] = (),
     ) -> None:
         _check_settings(to_simplified, min_chars, hmm)
         for name, value in [
             ("extra_terms", extra_terms),
             ("extra_stopwords", extra_stopwords),
             ("keep_words", keep_words),
+            ("drop_pos", drop_pos),
         ]:
             if isinstance(value, str):
                 raise InputError(f"tokenizer.{name}: expected a list of words, got {value!r}")
@@ -109,7 +115,10 @@ class ChineseTokenizer:
         self.to_simplified = to_simplified
         self.min_chars = min_chars
         self.hmm = hmm
+        self.drop_pos = tuple(str(tag) for tag in drop_pos)
         self._jieba: jieba.Tokenizer | None = None
+        self._pos: jieba.posseg.POSTokenizer | None = None
+        self._pos_memo: dict[str, bool] = {}
         self._cc: opencc.OpenCC | None = None
         self._lock = threading.Lock()
         self._terms: tuple[Term, ...] = load_terms(user_dict, self.extra_terms, self.normalize)
@@ -177,20 +186,23 @@ class ChineseTokenizer:
     def __repr__(self) -> str:
         return (
             f"ChineseTokenizer(terms={len(self._terms)}, stopwords={len(self._stopwords)}, "
-            f"to_simplified={self.to_simplified}, min_chars={self.min_chars}, hmm={self.hmm})"
+            f"to_simplified={self.to_simplified}, min_chars={self.min_chars}, hmm={self.hmm}, "
+            f"drop_pos={list(self.drop_pos)})"
         )
 
     # --- pickling ---------------------------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_jieba", "_cc", "_lock"):
+        for name in ("_jieba", "_pos", "_pos_memo", "_cc", "_lock"):
             state.pop(name, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._jieba = None
+        self._pos = None
+        self._pos_memo = {}
         self._cc = None
         self._lock = threading.Lock()
 
@@ -210,6 +222,42 @@ class ChineseTokenizer:
                     self._jieba = self._build_segmenter()
         return self._jieba
 
+    def _pos_segmenter(self) -> jieba.posseg.POSTokenizer:
+        """A part-of-speech tagger over the same dictionary as :meth:`_segmenter`."""
+        if self._pos is None:
+            segmenter = self._segmenter()
+            with self._lock:
+                if self._pos is None:
+                    import jieba.posseg
+
+                    self._pos = jieba.posseg.POSTokenizer(segmenter)
+        return self._pos
+
+    def _is_dropped_pos(self, piece: str) -> bool:
+        """Whether an out-of-dictionary piece holds a word tagged with one of ``drop_pos``.
+
+        Only words jieba's HMM found (absent from its dictionary) are tagged: the dictionary's
+        own tags are unreliable for this (it tags 智能化, 安全性, 白皮书 and 华为 ``nr``), while its
+        HMM tags unknown person names (王耀南, 孙洪军) ``nr`` with few false hits. A tagged part
+        of at least two characters drops the whole piece.
+        """
+        dropped = self._pos_memo.get(piece)
+        if dropped is None:
+            dropped = piece.lower() not in self._protected and any(
+                tag in self.drop_pos and len(word) > 1
+                for word, tag in self._pos_segmenter().cut(piece, HMM=True)
+            )
+            self._pos_memo[piece] = dropped
+        return dropped
+
+    def _pieces(self, text: str) -> Iterator[str]:
+        """Jieba's pieces of ``text``, without unknown words tagged with one of ``drop_pos``."""
+        segmenter = self._segmenter()
+        for piece in segmenter.cut(text, HMM=self.hmm):
+            if self.drop_pos and not segmenter.FREQ.get(piece) and self._is_dropped_pos(piece):
+                continue
+            yield piece
+
     def _build_segmenter(self) -> jieba.Tokenizer:
         import jieba
 
@@ -225,7 +273,7 @@ class ChineseTokenizer:
     def _words(self, text: str) -> Iterator[str]:
         """Yield jieba's pieces, with runs of Latin/digit pieces regrouped into Latin words."""
         latin_run: list[str] = []
-        for piece in self._segmenter().cut(text, HMM=self.hmm):
+        for piece in self._pieces(text):
             if _LATIN_PIECE.fullmatch(piece):
                 latin_run.append(piece)
                 continue
@@ -243,8 +291,11 @@ class ChineseTokenizer:
         if len(word) < self.min_chars or word in self._stopwords:
             return False
         if _LATIN_WORD.fullmatch(word) is not None:
-            return (len(word) > 1 and _LONG_DIGITS.search(word) is None
-                    and _MARKER.fullmatch(word) is None)
+            return (
+                len(word) > 1
+                and _LONG_DIGITS.search(word) is None
+                and _MARKER.fullmatch(word) is None
+            )
         if word.isascii():  # punctuation, whitespace, numbers
             return False
         if _HAS_LETTER.search(word) is None or _NUMBER.fullmatch(word) is not None:
@@ -260,6 +311,7 @@ class ChineseTokenizer:
             "to_simplified": self.to_simplified,
             "min_chars": self.min_chars,
             "hmm": self.hmm,
+            "drop_pos": list(self.drop_pos),
             "terms": [[t.word, t.freq, t.tag] for t in self._terms],
             "protected": sorted(self._protected),
             "stopwords": sorted(self._stopwords),

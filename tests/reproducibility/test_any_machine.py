@@ -1,0 +1,82 @@
+"""A seeded run gives the same topics whatever CPU kernels and thread counts the machine has.
+
+Each variant runs the default seeds job in a fresh interpreter with settings that change what
+the float code runs on: fewer threads, older instruction sets for torch (ATen), oneDNN, MKL
+and OpenBLAS, and another hash seed. Other machines of this kind differ from this one in just
+these ways (e.g. AVX-512 instead of AVX2, more cores); see docs/reproducibility.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from repro_helpers import (
+    assignments_of,
+    cached_embeddings,
+    finish_seeds_job,
+    job_topics,
+    start_seeds_job,
+)
+
+pytestmark = pytest.mark.slow
+
+VARIANTS: dict[str, dict[str, str]] = {
+    "as_is": {"PYTHONHASHSEED": "0"},
+    # one thread everywhere: torch takes its intra-op thread count from OMP_NUM_THREADS
+    "one_thread": {
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "NUMBA_NUM_THREADS": "1",
+        "PYTHONHASHSEED": "1",
+    },
+    # kernels of an older CPU: no AVX in ATen, oneDNN, MKL or OpenBLAS
+    "old_kernels": {
+        "ATEN_CPU_CAPABILITY": "default",
+        "ONEDNN_MAX_CPU_ISA": "SSE41",
+        "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+        "OPENBLAS_CORETYPE": "Nehalem",
+        "PYTHONHASHSEED": "2",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def jobs(tmp_path_factory) -> dict[str, tuple]:
+    """Each variant's job folder and its root (with its own caches and MLflow store)."""
+    roots = {name: tmp_path_factory.mktemp(name) for name in VARIANTS}
+    started = {name: start_seeds_job(roots[name], env) for name, env in VARIANTS.items()}
+    return {
+        name: (finish_seeds_job(roots[name], proc), roots[name]) for name, proc in started.items()
+    }
+
+
+def test_topics_are_identical_under_every_variant(jobs):
+    reference, ref_topics = assignments_of(jobs["as_is"][0]), job_topics(jobs["as_is"][0])
+    assert len(ref_topics) >= 2
+    for name, (job, _) in jobs.items():
+        assignments, topics = assignments_of(job), job_topics(job)
+        pd.testing.assert_frame_equal(assignments, reference, obj=f"assignments of {name}")
+        assert topics == ref_topics, name
+
+
+def test_embeddings_are_bitwise_identical_under_every_variant(jobs):
+    reference = cached_embeddings(jobs["as_is"][1])
+    assert reference
+    for name, (_, root) in jobs.items():
+        vectors = cached_embeddings(root)
+        assert vectors.keys() == reference.keys(), name
+        diff = max(float(np.abs(vectors[k] - reference[k]).max()) for k in reference)
+        assert diff == 0.0, f"{name}: embeddings differ by up to {diff:.3g}"
+
+
+def test_every_variant_ran_numba_code_for_the_generic_cpu(jobs):
+    from mlflow import MlflowClient
+
+    for name, (_, root) in jobs.items():
+        client = MlflowClient(f"sqlite:///{root / 'mlruns' / 'mlflow.db'}")
+        runs = [
+            r for e in client.search_experiments() for r in client.search_runs([e.experiment_id])
+        ]
+        assert [r.data.tags.get("repro.numba_target") for r in runs] == ["generic"], name
