@@ -103,7 +103,9 @@ def test_coassociation_counts_only_models_that_drew_both():
     )
     rows, cols = np.array([0, 0, 2, 2]), np.array([1, 2, 3, 0])
     graph = coassociation(runs, rows, cols).toarray()
-    assert graph[0, 1] == graph[1, 0] == pytest.approx(1.0)  # together in both models that drew both
+    assert (
+        graph[0, 1] == graph[1, 0] == pytest.approx(1.0)
+    )  # together in both models that drew both
     assert graph[0, 2] == pytest.approx(1 / 3)  # together in 1 of 3; outliers share no cluster
     assert graph[2, 3] == 0.0  # drawn together twice, never in one cluster
 
@@ -112,7 +114,9 @@ def test_consensus_recovers_blobs_from_over_split_kmeans():
     vectors, truth = _blobs()
     opts = ConsensusOptions(n_models=8, resample="bootstrap", n_neighbors=15, min_topic_size=10)
     # k-means with k=5 must split some of the 3 blobs, differently in every model
-    result = fit_consensus(_build({"name": "kmeans", "n_clusters": 5, "n_init": 1}), vectors, opts, 0)
+    result = fit_consensus(
+        _build({"name": "kmeans", "n_clusters": 5, "n_init": 1}), vectors, opts, 0
+    )
     assert adjusted_rand_score(truth, result.labels) == pytest.approx(1.0)
     assert set(result.stability) == {0, 1, 2}
     assert min(result.stability.values()) > 0.5

@@ -180,7 +180,9 @@ def test_small_corpus_raises_or_clips(seed_units, unit_embeddings, tokenizer):
         _fit(compose_topic_model(), small, vectors, tokenizer)
     cfg = compose_topic_model("topic_model.min_units_for_umap=10", "topic_model.min_cluster_size=8")
     model, result = _fit(cfg, small, vectors, tokenizer)
-    assert model.umap_model.n_neighbors == 11 and model.umap_model.n_components == 10  # at most n_units - 2
+    assert (
+        model.umap_model.n_neighbors == 11 and model.umap_model.n_components == 10
+    )  # at most n_units - 2
     assert model.hdbscan_model.min_cluster_size == 6
     assert result.topics_table["size"].sum() == 12
 

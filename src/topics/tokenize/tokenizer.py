@@ -261,8 +261,11 @@ class ChineseTokenizer:
         if len(word) < self.min_chars or word in self._stopwords:
             return False
         if _LATIN_WORD.fullmatch(word) is not None:
-            return (len(word) > 1 and _LONG_DIGITS.search(word) is None
-                    and _MARKER.fullmatch(word) is None)
+            return (
+                len(word) > 1
+                and _LONG_DIGITS.search(word) is None
+                and _MARKER.fullmatch(word) is None
+            )
         if word.isascii():  # punctuation, whitespace, numbers
             return False
         if _HAS_LETTER.search(word) is None or _NUMBER.fullmatch(word) is not None:

@@ -157,6 +157,11 @@ def _stability_metrics(result: TopicResult, threshold: float) -> dict[str, float
     }
 
 
+def _recurrence(ctx: Any) -> float:
+    """Stability below which a topic counts as unstable (``topic_model.consensus``)."""
+    return float(ctx.cfg.topic_model.get("consensus", {}).get("min_recurrence", 0.5))
+
+
 def run_topic_stage(ctx: Any) -> None:
     """Fit the topic model on the run's units and record its outputs and quality."""
     from topics.evaluation import evaluate_topics
@@ -194,6 +199,7 @@ def run_topic_stage(ctx: Any) -> None:
                 out / "figures",
                 texts=texts,
                 seed=ctx.cfg.get("seed"),
+                stability_threshold=_recurrence(ctx),
             )
     labels = units.label
     quality = evaluate_topics(
@@ -206,5 +212,4 @@ def run_topic_stage(ctx: Any) -> None:
     )
     quality.per_topic.to_csv(out / "topic_quality.csv", index=False)
     ctx.rec.log_dir(out, "topics")
-    threshold = float(ctx.cfg.topic_model.get("consensus", {}).get("min_recurrence", 0.5))
-    ctx.log_metrics({**quality.metrics, **_stability_metrics(result, threshold)})
+    ctx.log_metrics({**quality.metrics, **_stability_metrics(result, _recurrence(ctx))})
