@@ -27,6 +27,7 @@ def test_outliers_as_a_cluster_and_left_out():
     for name in ("nmi", "ari", "v_measure"):
         assert m[f"topics/{name}_no_outliers"] == pytest.approx(1.0)
     assert m["topics/n_labeled"] == 6 and m["topics/n_labeled_no_outliers"] == 4
+    assert m["topics/coverage_no_outliers"] == pytest.approx(4 / 6)
 
 
 def test_missing_labels_and_explicit_outlier_mask():

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
+from sklearn.metrics import adjusted_rand_score
 
 from topics.data.types import InputError
 from topics.evaluation import average_jaccard, match_topics, stability_report
+from topics.evaluation.clusterwise import NOT_DRAWN
 
 
 def test_average_jaccard_hand_cases():
@@ -59,8 +61,12 @@ def test_shuffled_refits_on_the_seed_corpus(
     build = _builder(root_cfg, project_tokenizer)
     report = stability_report(build, **_inputs(seed_units, seed_embeddings), n_runs=3, seed=42)
     m = report.metrics
-    assert -1.0 <= m["stability/ari_mean"] <= 1.0 and m["stability/ari_std"] >= 0.0
-    assert 0.0 <= m["stability/topic_agreement"] <= m["stability/topic_match_jaccard"] <= 1.0
+    # refits agree far better than refit 0 with a random relabelling of its units
+    rng = np.random.default_rng(0)
+    first = report.assignments[0]
+    chance = max(adjusted_rand_score(first, rng.permutation(first)) for _ in range(20))
+    assert m["stability/ari_mean"] > chance + 0.2
+    assert m["stability/topic_agreement"] <= m["stability/topic_match_jaccard"]
     assert (
         m["stability/n_topics_min"] <= m["stability/n_topics_mean"] <= m["stability/n_topics_max"]
     )
@@ -100,10 +106,46 @@ def test_shuffled_assignments_are_mapped_back(
     assert report.metrics["stability/topic_match_jaccard"] == pytest.approx(1.0)
 
 
+@pytest.mark.slow
+def test_bootstrap_refits_compare_on_common_units(
+    root_cfg, project_tokenizer, seed_units, seed_embeddings
+):
+    build = _builder(root_cfg, project_tokenizer, reduction={"name": "pca", "n_components": 5})
+    inputs = _inputs(seed_units, seed_embeddings)
+    report = stability_report(build, **inputs, n_runs=3, resample="bootstrap", reference=None)
+    n = len(seed_units)
+    drawn = report.assignments != NOT_DRAWN
+    assert (drawn.sum(axis=1) < n).all() and (drawn.sum(axis=1) > n / 2).all()
+    assert (report.runs.n_drawn == drawn.sum(axis=1)).all()
+    pair = report.pairs.iloc[0]
+    assert pair.n_common == (drawn[0] & drawn[1]).sum()
+    # ARI on the common units only, recomputed here
+    common = drawn[0] & drawn[1]
+    a, b = report.assignments[0][common], report.assignments[1][common]
+    assert pair.ari == pytest.approx(adjusted_rand_score(a, b))
+    # the clustered ARI keeps the units both clusterers placed, and says how many
+    placed = common & (report.clustered[0] >= 0) & (report.clustered[1] >= 0)
+    assert pair.coverage == pytest.approx(placed.sum() / common.sum())
+    m = report.metrics
+    assert m["stability/ari_clustered_coverage"] == pytest.approx(report.pairs.coverage.mean())
+    # clusterwise stability of a reference: refit 0's own topics score highest against it
+    own = stability_report(
+        build,
+        **inputs,
+        n_runs=2,
+        resample="subsample",
+        sample_fraction=0.9,
+        reference=np.where(drawn[0], report.clustered[0], -1),
+    )
+    assert own.topic_stability and all(0.0 <= v <= 1.0 for v in own.topic_stability.values())
+
+
 def test_bad_arguments_raise():
     with pytest.raises(InputError, match="n_runs"):
         stability_report(lambda s: None, ["a"] * 3, np.zeros((3, 2)), n_runs=1)
     with pytest.raises(InputError, match="one of each per unit"):
         stability_report(lambda s: None, ["a"] * 3, np.zeros((2, 2)), n_runs=2)
+    with pytest.raises(InputError, match="resample"):
+        stability_report(lambda s: None, ["a"] * 3, np.zeros((3, 2)), n_runs=2, resample="jack")
     with pytest.raises(InputError, match="token lists"):
         stability_report(lambda s: None, ["a"] * 3, np.zeros((3, 2)), n_runs=2, token_lists=[["a"]])

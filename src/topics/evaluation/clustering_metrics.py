@@ -45,7 +45,9 @@ def label_agreement(
 
     Returns:
         ``{prefix}nmi``, ``ari``, ``v_measure`` (outliers count as one cluster of their own),
-        the same with ``_no_outliers``, and ``{prefix}n_labeled`` / ``n_labeled_no_outliers``.
+        the same with ``_no_outliers``, ``{prefix}n_labeled`` / ``n_labeled_no_outliers``, and
+        ``{prefix}coverage_no_outliers`` (the share of labeled units the ``_no_outliers``
+        scores keep).
         A score is NaN when fewer than two units remain.
 
     Raises:
@@ -66,4 +68,9 @@ def label_agreement(
         for name, value in _scores(topic_arr[keep], gold[keep]).items():
             metrics[f"{prefix}{name}{suffix}"] = value
         metrics[f"{prefix}n_labeled{suffix}"] = float(keep.sum())
+    # every *_no_outliers score comes with the share of labeled units it covers
+    n_labeled = float(labeled.sum())
+    metrics[f"{prefix}coverage_no_outliers"] = (
+        float((labeled & ~mask).sum()) / n_labeled if n_labeled else float("nan")
+    )
     return metrics

@@ -37,6 +37,8 @@ def evaluate_topics(
     labels: Sequence[object] | None = None,
     top_n: int = 10,
     window: int | None = None,
+    reference: Sequence[Sequence[str]] | None = None,
+    reference_window: int | None = 10,
 ) -> TopicEvaluation:
     """Score a fitted topic model's topics and, given gold labels, its unit assignments.
 
@@ -48,13 +50,19 @@ def evaluate_topics(
             labels are left out).
         top_n: Top words per topic for NPMI and diversity.
         window: NPMI co-occurrence unit: ``None`` = whole unit, ``k`` = sliding window.
+        reference: Token lists of an external reference corpus (see
+            :mod:`topics.evaluation.reference`): adds the reference NPMI.
+        reference_window: Sliding window of the reference NPMI (gensim's ``c_npmi``: 10;
+            ``None`` = whole documents).
 
     Returns:
         ``topics/npmi_mean``, ``topics/npmi_missing_words``, ``topics/diversity``,
         ``topics/outlier_ratio_before``, ``topics/outlier_ratio_after``, ``topics/n_topics``
         and, with ``labels``, the scores of :func:`label_agreement` on the final topics, where
         ``*_no_outliers`` keeps only the units the clustering itself placed (not ``-1``
-        before outlier reduction); plus the per-topic NPMI table.
+        before outlier reduction) and ``topics/coverage_no_outliers`` is their share; with
+        ``reference``, ``topics/npmi_ref_mean`` and ``topics/npmi_ref_missing_words``; plus
+        the per-topic NPMI table (column ``npmi_ref`` with a reference).
     """
     table = result.topics_table
     topics = table.loc[table.topic != -1]
@@ -70,6 +78,9 @@ def evaluate_topics(
             "words": [" ".join(w) for w in words],
         }
     )
+    if reference is not None:
+        ref = npmi_coherence(reference, words, top_n=top_n, window=reference_window)
+        per_topic["npmi_ref"] = ref.per_topic
     metrics = {
         "topics/npmi_mean": coherence.mean,
         "topics/npmi_missing_words": float(coherence.n_missing_words),
@@ -78,6 +89,9 @@ def evaluate_topics(
         "topics/outlier_ratio_after": float(result.outlier_ratio_after),
         "topics/n_topics": float(result.n_topics),
     }
+    if reference is not None:
+        metrics["topics/npmi_ref_mean"] = ref.mean
+        metrics["topics/npmi_ref_missing_words"] = float(ref.n_missing_words)
     if labels is not None:
         assignments = result.assignments
         metrics.update(

@@ -23,8 +23,11 @@ def _plain_node(cfg: DictConfig, key: str, params: dict[str, str]) -> dict[str, 
     for name, value in node.items():
         if isinstance(value, str) and "${" in value:
             logged = params.get(f"{key}.{name}")
-            node[name] = (yaml.safe_load(logged) if logged is not None
-                          else OmegaConf.select(cfg, f"{key}.{name}"))
+            node[name] = (
+                yaml.safe_load(logged)
+                if logged is not None
+                else OmegaConf.select(cfg, f"{key}.{name}")
+            )
     return node
 
 
@@ -46,8 +49,9 @@ def _topic_predictor(art: RunArtifacts) -> dict[str, Any]:
         art._cache.update(
             topic_model=load_topic_model(art.root / "topics" / "model", embedder, tokenizer),
             embedder=embedder,
-            simplify=bool(OmegaConf.select(cfg, "preprocess.normalize.to_simplified",
-                                           default=True)),
+            simplify=bool(
+                OmegaConf.select(cfg, "preprocess.normalize.to_simplified", default=True)
+            ),
         )
     return art._cache
 
@@ -74,14 +78,16 @@ def _predict_topics(art: RunArtifacts, texts: list[str]) -> pd.DataFrame:
     best = sim.argmax(axis=1)
     topic = ids[best]
     info = art.topics.set_index("topic")
-    return pd.DataFrame({
-        "text": texts,
-        "topic": topic,
-        "label": info.label.reindex(topic).to_numpy(),
-        "similarity": sim[np.arange(len(texts)), best],
-        "words": info.words.reindex(topic).map(lambda w: " ".join(list(w)[:6])).to_numpy(),
-        "method": method,
-    })
+    return pd.DataFrame(
+        {
+            "text": texts,
+            "topic": topic,
+            "label": info.label.reindex(topic).to_numpy(),
+            "similarity": sim[np.arange(len(texts)), best],
+            "words": info.words.reindex(topic).map(lambda w: " ".join(list(w)[:6])).to_numpy(),
+            "method": method,
+        }
+    )
 
 
 def theme_model_uri(art: RunArtifacts) -> str | None:

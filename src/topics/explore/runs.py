@@ -212,8 +212,9 @@ def load_run_artifacts(
         root.mkdir(parents=True, exist_ok=True)
         with _no_progress_bars():
             for folder in wanted:
-                download_artifacts(run_id=run_id, artifact_path=folder, dst_path=str(root),
-                                   tracking_uri=uri)
+                download_artifacts(
+                    run_id=run_id, artifact_path=folder, dst_path=str(root), tracking_uri=uri
+                )
         marker.write_text(json.dumps(sorted(done | set(wanted))), encoding="utf-8")
     return _read_tables(run, root, uri)
 

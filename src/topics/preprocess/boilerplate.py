@@ -25,7 +25,9 @@ _OTHER_SCRIPT = re.compile(
     r"\u3040-\u30ff\u1e00-\u1eff]"
 )
 # domains are ASCII: a bounded character class keeps the search linear on long CJK lines
-_URL = re.compile(r"(https?://|www\.)\S+|\b[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.(com|cn|net|org|html?)\b(/\S*)?", re.I)
+_URL = re.compile(
+    r"(https?://|www\.)\S+|\b[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.(com|cn|net|org|html?)\b(/\S*)?", re.I
+)
 _NUMERIC = re.compile(r"^[\d\s.,:：/\-%+#·•()（）\[\]]+$")
 _DATE = re.compile(r"(19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}")
 _REL_TIME = re.compile(r"\d+\s*(秒|分钟|分鐘|小时|小時|天|周|週|个月|個月|年)前|刚刚|剛剛")
@@ -195,7 +197,9 @@ class BoilerplateRemover:
         zh_doc = len(_CJK.findall(text)) > len(_LATIN_WORD.findall(text))
         norms = [nfkc(b.text) for b in blocks]
         doc_counts = Counter(_key(n, normalized=True) for n in norms)
-        local = [self._local_class(b, n, doc_counts, zh_doc) for b, n in zip(blocks, norms, strict=True)]
+        local = [
+            self._local_class(b, n, doc_counts, zh_doc) for b, n in zip(blocks, norms, strict=True)
+        ]
         if len(blocks) < 3:  # a headline or a short record has no page around it to judge by
             return CleanResult(
                 doc_id,

@@ -62,6 +62,7 @@ _KNOWN_KEYS = frozenset(
         "online_batch_size",
         "reduction_cache",
         "cache_dir",
+        "consensus",
     }
 )
 

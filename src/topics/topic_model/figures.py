@@ -66,9 +66,34 @@ def project_2d(
     return reducer.fit_transform(vectors)
 
 
-def _labels(result: TopicResult) -> dict[int, str]:
+#: Opacity of topics whose stability is below the threshold (``stability`` column).
+FADED = 0.25
+
+
+def _stability(result: TopicResult) -> dict[int, float]:
+    """``{topic: stability}`` from the topics table (consensus or stability mode), or empty."""
     table = result.topics_table
-    return {int(t): f"{t} {label}" for t, label in zip(table["topic"], table["label"], strict=True)}
+    for column in ("stability", "refit_stability"):
+        if column in table:
+            return {int(t): float(v) for t, v in zip(table.topic, table[column], strict=True)}
+    return {}
+
+
+def _labels(result: TopicResult, threshold: float = 0.5) -> dict[int, str]:
+    """Display label of each topic; unstable topics are marked with their stability."""
+    table = result.topics_table
+    stability = _stability(result)
+    labels = {}
+    for topic, label in zip(table["topic"], table["label"], strict=True):
+        value = stability.get(int(topic), float("nan"))
+        mark = f" (unstable {value:.2f})" if value < threshold else ""
+        labels[int(topic)] = f"{topic} {label}{mark}"
+    return labels
+
+
+def _alpha(result: TopicResult, topic: int, threshold: float) -> float:
+    """Opacity of a topic: faded when its stability is below ``threshold``."""
+    return FADED if _stability(result).get(topic, 1.0) < threshold else 1.0
 
 
 def _short(text: str, n: int = 22) -> str:
@@ -80,9 +105,11 @@ def _save_png(fig: Figure, path: Path) -> Path:
     return path
 
 
-def _barchart(model: BERTopic, result: TopicResult, out: Path, topics: list[int]) -> list[Path]:
+def _barchart(
+    model: BERTopic, result: TopicResult, out: Path, topics: list[int], threshold: float
+) -> list[Path]:
     shown = topics[:MAX_BAR_TOPICS]
-    labels = _labels(result)
+    labels = _labels(result, threshold)
     html_path = out / "topics_barchart.html"
     model.visualize_barchart(topics=shown, n_words=BAR_WORDS, width=300).write_html(
         html_path, include_plotlyjs=PLOTLY_JS
@@ -93,7 +120,12 @@ def _barchart(model: BERTopic, result: TopicResult, out: Path, topics: list[int]
     for i, topic in enumerate(shown):
         ax = fig.add_subplot(nrows, ncols, i + 1)
         pairs = [(w, s) for w, s in (model.get_topic(topic) or []) if w][:BAR_WORDS][::-1]
-        ax.barh([w for w, _ in pairs], [s for _, s in pairs], color=f"C{i % 10}")
+        ax.barh(
+            [w for w, _ in pairs],
+            [s for _, s in pairs],
+            color=f"C{i % 10}",
+            alpha=_alpha(result, topic, threshold),
+        )
         ax.set_title(_short(labels[topic]), fontsize=10)
         ax.tick_params(axis="both", labelsize=8)
     fig.suptitle("Topic word scores (c-TF-IDF)")
@@ -122,6 +154,7 @@ def _map(
     seed: int | None,
     max_points: int,
     cache_dir: Path | None = None,
+    threshold: float = 0.5,
 ) -> list[Path]:
     topic_of = result.assignments["topic"].to_numpy()
     keep = np.arange(len(topic_of))
@@ -129,7 +162,7 @@ def _map(
         # draw (and project) a seeded sample: a 2-D UMAP of every unit would cost minutes
         keep = np.sort(np.random.default_rng(seed).choice(keep, size=max_points, replace=False))
     coords = project_2d(np.asarray(embeddings)[keep], seed, cache_dir=cache_dir)
-    labels = _labels(result)
+    labels = _labels(result, threshold)
     hover = np.array(_hover(result, texts, labels), dtype=object)
     fig_html = go.Figure()
     fig = Figure(figsize=(9, 7))
@@ -138,6 +171,7 @@ def _map(
         pos = np.flatnonzero(topic_of[keep] == topic)  # rows of coords
         idx = keep[pos]  # units
         color = OUTLIER_COLOR if topic == -1 else f"C{i % 10}"
+        alpha = _alpha(result, topic, threshold)  # unstable topics drawn faded
         trace = go.Scattergl(
             x=coords[pos, 0],
             y=coords[pos, 1],
@@ -145,10 +179,21 @@ def _map(
             name=labels[topic],
             hovertext=hover[idx].tolist(),
             hoverinfo="text",
-            marker={"size": 6, "opacity": 0.8, "color": color if topic == -1 else None},
+            marker={
+                "size": 6,
+                "opacity": 0.8 * alpha,
+                "color": color if topic == -1 else None,
+            },
         )
         fig_html.add_trace(trace)
-        ax.scatter(coords[pos, 0], coords[pos, 1], s=12, color=color, label=_short(labels[topic]))
+        ax.scatter(
+            coords[pos, 0],
+            coords[pos, 1],
+            s=12,
+            color=color,
+            alpha=alpha,
+            label=_short(labels[topic], 36),
+        )
     fig_html.update_layout(
         title="Units by topic (2-D UMAP of the embeddings)", width=1100, height=750
     )
@@ -210,6 +255,7 @@ def write_figures(
     texts: Sequence[str] | None = None,
     seed: int | None = None,
     max_points: int = 5000,
+    stability_threshold: float = 0.5,
 ) -> list[Path]:
     """Write the topic figures as HTML and PNG into ``out_dir``.
 
@@ -224,6 +270,8 @@ def write_figures(
         texts: Unit texts, for hover excerpts in the HTML map.
         seed: Seed of the 2-D projection (default: the model's seed).
         max_points: Most units drawn on the map (a seeded sample beyond that).
+        stability_threshold: Topics whose stability (``stability`` or ``refit_stability``
+            column of the topics table) is below this are drawn faded and labelled unstable.
 
     Returns:
         The paths written, HTML and PNG per figure.
@@ -235,11 +283,13 @@ def write_figures(
     written: list[Path] = []
     with matplotlib.rc_context(cjk_rc()):
         if topics:
-            written += _barchart(model, result, out, topics)
+            written += _barchart(model, result, out, topics, stability_threshold)
         else:
             log.warning("topic figures: no topic found, skipping the bar chart")
         cache_dir = getattr(model.umap_model, "cache_dir", None)  # the model's reduction cache
-        written += _map(result, embeddings, texts, out, seed, max_points, cache_dir)
+        written += _map(
+            result, embeddings, texts, out, seed, max_points, cache_dir, stability_threshold
+        )
         if len(topics) >= 2:
             written += _heatmap(model, result, out, topics)
         else:

@@ -274,6 +274,8 @@ def fit_topics(
     options: FitOptions | None = None,
     compute: ChunkMapper | None = None,
     token_lists: Sequence[Sequence[str]] | None = None,
+    labels: Sequence[int] | None = None,
+    confidence: Sequence[float] | None = None,
 ) -> TopicResult:
     """Fit ``model`` on the units, reduce outliers and tabulate topics and assignments.
 
@@ -288,6 +290,11 @@ def fit_topics(
             (``fit_mode`` sample and online); default: in this process.
         token_lists: The units' tokens from the run's single tokenization pass (filtered like
             the vectorizer's); c-TF-IDF then reuses them instead of cutting the text again.
+        labels: Precomputed topic of every unit (``-1`` outlier), e.g. consensus topics, for
+            a model from :func:`topics.topic_model.consensus.labelled_model`; BERTopic
+            renumbers them by size.
+        confidence: With ``labels``: each unit's confidence in its label (the
+            ``probability`` column).
 
     Returns:
         The :class:`TopicResult`.
@@ -308,7 +315,12 @@ def fit_topics(
     # labels before outlier reduction.
     representation, model.representation_model = model.representation_model, None
     try:
-        before, probs = cluster_units(model, marked, vectors, opts, compute)
+        given = None if labels is None else np.asarray(labels, dtype=int)
+        if given is not None and len(given) != len(texts):
+            raise InputError(f"fit_topics: {len(given)} labels for {len(texts)} texts")
+        before, probs = cluster_units(model, marked, vectors, opts, compute, given)
+        if confidence is not None:
+            probs = np.asarray(confidence, dtype=float)
     finally:
         model.representation_model = representation
     after = _reduce_outliers(model, marked, vectors, before, opts)

@@ -163,12 +163,18 @@ def cluster_units(
     vectors: np.ndarray,
     opts: FitOptions,
     compute: ChunkMapper | None = None,
+    labels: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fit ``model`` per ``opts.fit_mode`` and return every unit's topic and confidence.
 
     The topics are those before outlier reduction; the confidence is the clusterer's
-    (HDBSCAN membership strength; NaN where the clusterer gives none).
+    (HDBSCAN membership strength; NaN where the clusterer gives none). With ``labels`` (a
+    model from :func:`topics.topic_model.consensus.labelled_model`), BERTopic takes them as the
+    clusters (renumbered by size).
     """
+    if labels is not None:
+        topics, _ = model.fit_transform(texts, vectors.copy(), y=np.asarray(labels, dtype=int))
+        return np.asarray(topics, dtype=int), np.full(len(texts), np.nan)
     if opts.fit_mode == "online":
         return _fit_online(model, texts, vectors, opts, compute)
     if opts.fit_mode == "sample" and opts.sample_size < len(texts):

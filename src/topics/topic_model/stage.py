@@ -60,14 +60,38 @@ def write_topic_tables(result: TopicResult, out: Path) -> None:
     result.doc_topic_mix.to_csv(out / "doc_topic_mix.csv")
 
 
-def _stability(ctx: Any, build: Any, texts: list[str], out: Path) -> None:
-    """Refit the topic model over seeds and unit orders; log how much the topics move."""
+def _refit(ctx: Any, build: Any, texts: list[str]) -> Any:
+    """The stability mode's refit: the configured model (consensus too) on some units."""
+    from topics.topic_model.fitting import fit_configured
+
+    units = ctx.state["preprocess"].units
+    vectors, tokens = ctx.state["embeddings"], ctx.unit_tokens()
+    unit_ids, doc_ids = units.unit_id.tolist(), units.doc_id.tolist()
+
+    def refit(seed: int, positions: Any) -> TopicResult:
+        return fit_configured(
+            ctx.cfg.topic_model,
+            build,
+            [texts[k] for k in positions],
+            vectors[positions],
+            [unit_ids[k] for k in positions],
+            [doc_ids[k] for k in positions],
+            seed=seed,
+            token_lists=[tokens[k] for k in positions],
+        ).result
+
+    return refit
+
+
+def _stability(ctx: Any, build: Any, texts: list[str], out: Path, result: TopicResult) -> None:
+    """Refit the topic model over seeds, resamples and unit orders; log how much topics move."""
     from topics.evaluation import stability_report
+    from topics.topic_model.fitting import add_stability
 
     st = ctx.cfg.stability
     units = ctx.state["preprocess"].units
     report = stability_report(
-        build,
+        None,
         texts,
         ctx.state["embeddings"],
         units.unit_id.tolist(),
@@ -77,23 +101,79 @@ def _stability(ctx: Any, build: Any, texts: list[str], out: Path) -> None:
         shuffle=bool(st.shuffle),
         top_n=int(st.top_n),
         token_lists=ctx.unit_tokens(),
+        resample=str(st.resample),
+        sample_fraction=float(st.sample_fraction),
+        refit=_refit(ctx, build, texts),
+        reference=result.assignments.topic_before_outlier_reduction.to_numpy(),
     )
+    add_stability(result, report.topic_stability, "refit_stability")
     report.runs.to_csv(out / "stability_runs.csv", index=False)
     report.pairs.to_csv(out / "stability_pairs.csv", index=False)
     ctx.log_metrics(report.metrics)
 
 
+def _reference_tokens(ctx: Any) -> list[list[str]] | None:
+    """Token lists of ``coherence.reference`` (read and cut once per multirun), or ``None``."""
+    from topics.evaluation.reference import reference_config, reference_tokens
+    from topics.shared import file_stamp, make_key, recall
+
+    coherence = ctx.cfg.get("coherence")
+    cfg = reference_config(
+        OmegaConf.to_container(coherence, resolve=True) if coherence is not None else None,
+        OmegaConf.to_container(ctx.cfg.data, resolve=True),
+    )
+    if cfg is None:
+        return None
+    token_filter = bool(ctx.cfg.topic_model.vectorizer.get("token_filter", True))
+    tokenizer = ctx.tokenizer()
+    fingerprint = getattr(tokenizer, "fingerprint", None)
+    key = make_key(
+        cfg,
+        file_stamp([cfg.get("path")]),
+        fingerprint() if callable(fingerprint) else repr(tokenizer),
+        token_filter,
+    )
+    with ctx.timed("reference_tokens"):
+        tokens, _ = recall(
+            "reference_tokens", key, lambda: reference_tokens(cfg, tokenizer, token_filter)
+        )
+    return tokens
+
+
+def _stability_metrics(result: TopicResult, threshold: float) -> dict[str, float]:
+    """Mean and least stability of the topics, and how many fall below ``threshold``."""
+    from topics.topic_model.fitting import STABILITY_COLUMN
+
+    table = result.topics_table
+    if STABILITY_COLUMN not in table:
+        return {}
+    values = table.loc[table.topic != -1, STABILITY_COLUMN].dropna()
+    if values.empty:
+        return {}
+    return {
+        "topics/stability_mean": float(values.mean()),
+        "topics/stability_min": float(values.min()),
+        "topics/n_unstable": float((values < threshold).sum()),
+    }
+
+
+def _recurrence(ctx: Any) -> float:
+    """Stability below which a topic counts as unstable (``topic_model.consensus``)."""
+    return float(ctx.cfg.topic_model.get("consensus", {}).get("min_recurrence", 0.5))
+
+
 def run_topic_stage(ctx: Any) -> None:
     """Fit the topic model on the run's units and record its outputs and quality."""
     from topics.evaluation import evaluate_topics
-    from topics.topic_model import fit_topics, save_topic_model, write_figures
+    from topics.topic_model import save_topic_model, write_figures
+    from topics.topic_model.fitting import fit_configured
 
     units = ctx.state["preprocess"].units
     texts = units.norm.tolist()
     build = _builder(ctx)
-    model = build()
-    result = fit_topics(
-        model,
+    fitted = fit_configured(
+        ctx.cfg.topic_model,
+        build,
         texts,
         ctx.state["embeddings"],
         units.unit_id.tolist(),
@@ -101,8 +181,13 @@ def run_topic_stage(ctx: Any) -> None:
         compute=ctx.compute(),
         token_lists=ctx.unit_tokens(),
     )
+    model, result = fitted.model, fitted.result
     ctx.state["topic_model"], ctx.state["topics"] = model, result
     out = ctx.out / "topics"
+    out.mkdir(parents=True, exist_ok=True)
+    if ctx.cfg.stability.get("enabled"):
+        with ctx.timed("stability"):
+            _stability(ctx, build, texts, out, result)
     write_topic_tables(result, out)
     save_topic_model(model, out / "model")
     if ctx.cfg.get("figures", True):
@@ -114,6 +199,7 @@ def run_topic_stage(ctx: Any) -> None:
                 out / "figures",
                 texts=texts,
                 seed=ctx.cfg.get("seed"),
+                stability_threshold=_recurrence(ctx),
             )
     labels = units.label
     quality = evaluate_topics(
@@ -121,10 +207,9 @@ def run_topic_stage(ctx: Any) -> None:
         ctx.unit_tokens(),
         labels=labels.tolist() if labels.notna().any() else None,
         top_n=int(ctx.cfg.topic_model.top_n_words),
+        reference=_reference_tokens(ctx),
+        reference_window=ctx.cfg.get("coherence", {}).get("window", 10),
     )
     quality.per_topic.to_csv(out / "topic_quality.csv", index=False)
-    if ctx.cfg.stability.get("enabled"):
-        with ctx.timed("stability"):
-            _stability(ctx, build, texts, out)
     ctx.rec.log_dir(out, "topics")
-    ctx.log_metrics(quality.metrics)
+    ctx.log_metrics({**quality.metrics, **_stability_metrics(result, _recurrence(ctx))})
