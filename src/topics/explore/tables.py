@@ -10,6 +10,7 @@ import pandas as pd
 
 from topics.data.types import InputError
 from topics.explore.runs import RunArtifacts, pick_run
+from topics.reporting.dynamics import article_titles
 
 if TYPE_CHECKING:
     from mlflow.entities import Run
@@ -35,12 +36,14 @@ class EmbeddedFigure:
 
     def _repr_html_(self) -> str:
         content = self.path.read_text(encoding="utf-8")
-        return (f'<iframe srcdoc="{html.escape(content, quote=True)}" width="100%" '
-                f'height="{self.height}" style="border:none" title="{self.path.stem}"></iframe>')
+        return (
+            f'<iframe srcdoc="{html.escape(content, quote=True)}" width="100%" '
+            f'height="{self.height}" style="border:none" title="{self.path.stem}"></iframe>'
+        )
 
 
 def article_profiles(art: RunArtifacts, top: int = 3) -> pd.DataFrame:
-    """Each article's profile: its ``top`` themes (if logged) or topics, with their shares.
+    """Each article's profile, indexed by title: its ``top`` themes (if logged) or topics.
 
     The theme profile (``themes/profile.csv``) is used when the run has one, else the topic mix
     of the article's units (``topics/doc_topic_mix.csv``).
@@ -57,11 +60,20 @@ def article_profiles(art: RunArtifacts, top: int = 3) -> pd.DataFrame:
     rows = []
     for doc_id, shares in mix.iterrows():
         best = shares[shares > 0].sort_values(ascending=False).head(top)
-        rows.append({"doc_id": doc_id,
-                     f"top {kind}": "; ".join(f"{names.get(str(k), k)} ({v:.0%})"
-                                              for k, v in best.items())})
-    docs = art.documents.set_index("doc_id")[["title", "language", "n_units"]]
-    return docs.join(pd.DataFrame(rows).set_index("doc_id"), how="inner")
+        rows.append(
+            {
+                "doc_id": doc_id,
+                f"top {kind}": "; ".join(
+                    f"{names.get(str(k), k)} ({v:.0%})" for k, v in best.items()
+                ),
+            }
+        )
+    docs = art.documents.set_index("doc_id")[["language", "n_units"]]
+    table = docs.join(pd.DataFrame(rows).set_index("doc_id"), how="inner")
+    titles = article_titles(art.documents)
+    table.insert(0, "doc_id", table.index)
+    table.index = pd.Index([titles[str(d)] for d in table.index], name="article")
+    return table
 
 
 def representative_units(art: RunArtifacts, topic_id: int, n: int = 5) -> pd.DataFrame:
@@ -85,7 +97,8 @@ def representative_units(art: RunArtifacts, topic_id: int, n: int = 5) -> pd.Dat
     table = table.merge(art.units[["unit_id", "doc_id", "text"]], on="unit_id", how="left")
     titles = art.documents[["doc_id", "title"]]
     return table.merge(titles, on="doc_id", how="left")[
-        ["unit_id", "title", "probability", "representative", "text"]]
+        ["unit_id", "title", "probability", "representative", "text"]
+    ]
 
 
 def _run_label(run: Run) -> str:
@@ -117,7 +130,8 @@ def compare_runs(
     """
     runs = _runs(run_ids, tracking_uri)
     params = pd.DataFrame({_run_label(r): r.data.params for r in runs}).drop(
-        index=list(ignore), errors="ignore")
+        index=list(ignore), errors="ignore"
+    )
     differ = params[params.astype(str).nunique(axis=1, dropna=False) > 1]
     metrics = pd.DataFrame({_run_label(r): r.data.metrics for r in runs}).sort_index()
     return pd.concat({"param": differ.sort_index(), "metric": metrics}, names=["kind", "name"])
