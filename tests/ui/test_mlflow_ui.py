@@ -116,6 +116,10 @@ def sweep(server, tmp_path_factory) -> Sweep:
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId")]
     assert len(parents) == 1 and len(children) == 2
     assert all(r.info.status == "FINISHED" for r in runs)
+    # runs are named after their job's overrides, so the comparison view tells them apart
+    assert {r.info.run_name for r in children} == {
+        f"embedding=tfidf_svd·min_cluster_size={k}" for k in (3, 5)
+    }
     return Sweep(exp.experiment_id, parents[0].info.run_id,
                  {r.info.run_id: r.info.run_name for r in children})
 
