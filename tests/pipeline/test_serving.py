@@ -135,3 +135,24 @@ def test_served_theme_model_answers_like_the_loaded_model(server, logged_model):
     compute = prob_cols.index("p_compute")
     assert "compute" in themes[0] and probs[0].argmax() == compute
     assert probs[2][compute] > 0
+
+
+def test_topics_predict_serve_answers_each_line_like_the_model(logged_model):
+    tracking_uri, model_uri = logged_model
+    cmd = [sys.executable, "-m", "topics.cli.predict", "--serve", "--json",
+           "--tracking-uri", tracking_uri, "--model-uri", model_uri]  # fmt: skip
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        cmd, input="\n".join([TEXTS[0], "", TEXTS[2]]) + "\n", capture_output=True, text=True,
+        env=env, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ready" in done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [a["text"] for a in answers] == [TEXTS[0], TEXTS[2]]  # the blank line is skipped
+    with scoped_tracking_uri(tracking_uri):
+        model = mlflow.pyfunc.load_model(model_uri)
+    local = model.predict(pd.DataFrame({"text": [TEXTS[0], TEXTS[2]]}))
+    assert [a["themes"] for a in answers] == [_themes(v) for v in local["themes"]]
+    for answer, p_compute in zip(answers, local["p_compute"], strict=True):
+        assert answer["probabilities"]["compute"] == pytest.approx(p_compute, abs=1e-3)

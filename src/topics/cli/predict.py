@@ -109,7 +109,7 @@ def predict_rows(model: Any, texts: list[str]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "text": row["text"],
-                "themes": row["themes"].split(",") if row["themes"] else [],
+                "themes": _theme_list(row["themes"]),
                 "probabilities": {c[2:]: round(float(row[c]), 3) for c in prob_cols},
                 "topic": int(row["topic"]),
                 "topic_label": row["topic_label"],
@@ -117,6 +117,15 @@ def predict_rows(model: Any, texts: list[str]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _theme_list(value: object) -> list[str]:
+    """The model's themes as a list (it answers a comma-separated string or a list)."""
+    if isinstance(value, str):
+        return [t for t in value.split(",") if t]
+    if value is None or isinstance(value, float):  # none, or NaN for none
+        return []
+    return [str(t) for t in value]  # type: ignore[attr-defined]
 
 
 def _render(row: dict[str, Any], as_json: bool) -> str:
