@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,13 +101,19 @@ def _barchart(model: BERTopic, result: TopicResult, out: Path, topics: list[int]
     return [html_path, _save_png(fig, out / "topics_barchart.png")]
 
 
-def _hover(result: TopicResult, texts: Sequence[str] | None, labels: dict[int, str]) -> list[str]:
+def _hover(
+    result: TopicResult,
+    texts: Sequence[str] | None,
+    labels: dict[int, str],
+    titles: Mapping[str, str] | None = None,
+) -> list[str]:
     frame = result.assignments
+    titles = titles or {}
     out = []
     for j, (unit, doc, topic) in enumerate(
         zip(frame["unit_id"], frame["doc_id"], frame["topic"], strict=True)
     ):
-        line = html.escape(f"{labels[int(topic)]} | {unit} · {doc}")
+        line = html.escape(f"{labels[int(topic)]} | {titles.get(str(doc), doc)} · {unit}")
         if texts is not None:
             line += "<br>" + html.escape(texts[j][:HOVER_CHARS])
         out.append(line)
@@ -122,6 +128,7 @@ def _map(
     seed: int | None,
     max_points: int,
     cache_dir: Path | None = None,
+    titles: Mapping[str, str] | None = None,
 ) -> list[Path]:
     topic_of = result.assignments["topic"].to_numpy()
     keep = np.arange(len(topic_of))
@@ -130,7 +137,7 @@ def _map(
         keep = np.sort(np.random.default_rng(seed).choice(keep, size=max_points, replace=False))
     coords = project_2d(np.asarray(embeddings)[keep], seed, cache_dir=cache_dir)
     labels = _labels(result)
-    hover = np.array(_hover(result, texts, labels), dtype=object)
+    hover = np.array(_hover(result, texts, labels, titles), dtype=object)
     fig_html = go.Figure()
     fig = Figure(figsize=(9, 7))
     ax = fig.add_subplot(1, 1, 1)
@@ -210,6 +217,7 @@ def write_figures(
     texts: Sequence[str] | None = None,
     seed: int | None = None,
     max_points: int = 5000,
+    titles: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write the topic figures as HTML and PNG into ``out_dir``.
 
@@ -224,6 +232,7 @@ def write_figures(
         texts: Unit texts, for hover excerpts in the HTML map.
         seed: Seed of the 2-D projection (default: the model's seed).
         max_points: Most units drawn on the map (a seeded sample beyond that).
+        titles: ``doc_id`` -> article title, shown in the map's hover text.
 
     Returns:
         The paths written, HTML and PNG per figure.
@@ -239,7 +248,7 @@ def write_figures(
         else:
             log.warning("topic figures: no topic found, skipping the bar chart")
         cache_dir = getattr(model.umap_model, "cache_dir", None)  # the model's reduction cache
-        written += _map(result, embeddings, texts, out, seed, max_points, cache_dir)
+        written += _map(result, embeddings, texts, out, seed, max_points, cache_dir, titles)
         if len(topics) >= 2:
             written += _heatmap(model, result, out, topics)
         else:

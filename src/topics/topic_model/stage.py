@@ -86,6 +86,7 @@ def _stability(ctx: Any, build: Any, texts: list[str], out: Path) -> None:
 def run_topic_stage(ctx: Any) -> None:
     """Fit the topic model on the run's units and record its outputs and quality."""
     from topics.evaluation import evaluate_topics
+    from topics.reporting.dynamics import article_titles
     from topics.topic_model import fit_topics, save_topic_model, write_figures
 
     units = ctx.state["preprocess"].units
@@ -114,6 +115,7 @@ def run_topic_stage(ctx: Any) -> None:
                 out / "figures",
                 texts=texts,
                 seed=ctx.cfg.get("seed"),
+                titles=article_titles(ctx.state["preprocess"].documents),
             )
     labels = units.label
     quality = evaluate_topics(
