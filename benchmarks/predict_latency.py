@@ -7,7 +7,9 @@ Needs a logged theme model: ``--tracking-uri`` and ``--experiment`` (its latest 
 - ``import_s``: wall time of ``python -c "import topics.cli.predict"`` (what runs before the
   arguments are checked) and ``import_mlflow_pyfunc_s`` (what loading a model must import);
 - ``ready_s``: ``--serve`` start until it reports ready (model loaded, one warm-up text);
-- ``warm_ms``: per text in a ``--serve`` process, from writing a line to reading its answer.
+- ``warm_ms``: per text in a ``--serve`` process, from writing a line to reading its answer,
+  and ``warm_cpu_ms``: the CPU time the serving process spent on it (less sensitive than wall
+  time to other jobs on a shared machine).
 
 Writes ``benchmarks/results/predict_latency.json``.
 """
@@ -23,6 +25,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 TEXTS = [
@@ -41,7 +45,9 @@ def _timed(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def _warm(base: list[str], env: dict[str, str], rounds: int) -> tuple[float, list[float]]:
+def _warm(
+    base: list[str], env: dict[str, str], rounds: int
+) -> tuple[float, list[float], list[float]]:
     start = time.perf_counter()
     proc = subprocess.Popen(
         [*base, "--serve", "--json"],
@@ -57,16 +63,20 @@ def _warm(base: list[str], env: dict[str, str], rounds: int) -> tuple[float, lis
         if not line and proc.poll() is not None:
             raise SystemExit("topics-predict --serve exited before it was ready")
     ready = time.perf_counter() - start
-    times = []
+    server = psutil.Process(proc.pid)
+    times, cpu = [], []
     for i in range(rounds):
+        before = server.cpu_times()
         t = time.perf_counter()
         proc.stdin.write(TEXTS[i % len(TEXTS)] + "\n")
         proc.stdin.flush()
         json.loads(proc.stdout.readline())
         times.append((time.perf_counter() - t) * 1000)
+        after = server.cpu_times()
+        cpu.append((after.user + after.system - before.user - before.system) * 1000)
     proc.stdin.close()
     proc.wait(timeout=60)
-    return ready, times
+    return ready, times, cpu
 
 
 def main() -> None:
@@ -89,7 +99,7 @@ def main() -> None:
     imports = [_timed([py, "-c", "import topics.cli.predict"], env) for _ in range(args.repeat)]
     pyfunc = [_timed([py, "-c", "import mlflow.pyfunc"], env) for _ in range(args.repeat)]
     cold = [_timed([*base, "--json", TEXTS[0]], env) for _ in range(args.repeat)]
-    ready, warm = _warm(base, env, args.rounds)
+    ready, warm, warm_cpu = _warm(base, env, args.rounds)
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
@@ -105,6 +115,7 @@ def main() -> None:
             "max": max(warm),
             "n": len(warm),
         },
+        "warm_cpu_ms": {"median": statistics.median(warm_cpu), "max": max(warm_cpu)},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
