@@ -66,6 +66,8 @@ def console_summary(ctx: Any, run_id: str | None) -> str:
         if key in m:
             lines.append(f"{key}: {m[key]:.3f}")
     lines.append(f"outputs: {ctx.out}")
+    if (ctx.out / "report" / "report.html").is_file():
+        lines.append(f"report: {ctx.out / 'report' / 'report.html'}")
     if run_id:
         lines.append(f"MLflow run id: {run_id}")
         if ctx.cfg.tracking.get("enabled", True):

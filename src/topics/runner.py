@@ -125,7 +125,14 @@ def seed_everything(seed: int | None) -> None:
 
 def configure_output(quiet: bool) -> None:
     """Keep third-party chatter out of the console; with ``quiet``, only warnings and the summary."""
-    for name in ("jieba", "sentence_transformers", "transformers", "httpx", "alembic"):
+    for name in (
+        "jieba",
+        "sentence_transformers",
+        "transformers",
+        "httpx",
+        "alembic",
+        "mlflow.store",
+    ):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
         import jieba
@@ -273,8 +280,13 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
     configure_output(bool(cfg.get("quiet")) or os.environ.get("CI", "").lower() in {"1", "true"})
     unknown = [s for s in cfg.stages if s not in STAGES]
     if unknown:
-        raise ValueError(f"stages: unknown stage(s) {unknown}; choose from {list(STAGES)}")
-    with tracked_run(cfg, out, cfg.tracking.experiment_name, run_name=cfg.get("run_name")) as rec:
+        from topics.data.types import InputError
+
+        raise InputError(f"stages: unknown stage(s) {unknown}; choose from {list(STAGES)}")
+    from topics.tracking.naming import job_run_name
+
+    name = job_run_name(cfg.get("run_name"))
+    with tracked_run(cfg, out, cfg.experiment_name, run_name=name) as rec:
         # seeded after the run is opened, so MLflow's random run names still differ between runs
         seed_everything(cfg.get("seed"))
         ctx = Context(cfg=cfg, out=out, rec=rec)
@@ -291,6 +303,10 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
 
         rec.set_tags(provenance())  # after the stages: what numba actually compiled for
         ctx.log_metrics({"time/total_s": time.perf_counter() - start})
+        from topics.reporting.stage import write_run_report
+
+        with ctx.timed("report"):
+            write_run_report(ctx, name)
         run_id = getattr(rec, "run_id", None)
         print(console_summary(ctx, run_id))
     objective = objective_value(ctx.metrics, cfg.get("objective_metric"))

@@ -26,7 +26,7 @@ _WORKER = """
         job_dir = root / "jobs" / f"w{worker}-{i}"
         (job_dir / ".hydra").mkdir(parents=True)
         (job_dir / ".hydra" / "config.yaml").write_text(f"i: {i}\\n")
-        with tracked_run(cfg, job_dir, cfg.tracking.experiment_name, run_name=f"w{worker}-{i}") as rec:
+        with tracked_run(cfg, job_dir, cfg.experiment_name, run_name=f"w{worker}-{i}") as rec:
             rec.log_metrics({"job/worker": int(worker), "job/i": i})
             for step in range(5):
                 rec.log_metrics({"train/loss": 1.0 / (step + 1)}, step=step)

@@ -25,7 +25,7 @@ def _sweep_config(make_cfg, sweep_dir: Path, experiment: str) -> DictConfig:
             "overrides": {"task": ["model.k=2,4"]},
         }
     )
-    cfg.tracking.experiment_name = experiment
+    cfg.experiment_name = experiment
     return cfg
 
 
@@ -122,7 +122,7 @@ _APP = """
     @hydra.main(version_base="1.3", config_path=".", config_name="config")
     def main(cfg):
         job_dir = HydraConfig.get().runtime.output_dir
-        with tracked_run(cfg, job_dir, cfg.tracking.experiment_name) as rec:
+        with tracked_run(cfg, job_dir, cfg.experiment_name) as rec:
             rec.log_metrics({"job/a": cfg.a})
             if cfg.a < 0:
                 raise ValueError("negative a")

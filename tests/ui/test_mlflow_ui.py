@@ -107,7 +107,7 @@ def sweep(server, tmp_path_factory) -> Sweep:
     cmd = [sys.executable, "-m", "topics.cli.run", "-m", "topic_model.min_cluster_size=3,5",
            "embedding=tfidf_svd", "figures=false", "tracking=server", f"tracking.uri={server}",
            f"paths.root_dir={root}"]
-    done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=400)
+    done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     client = MlflowClient(server)
     exp = client.get_experiment_by_name(EXPERIMENT)
@@ -116,6 +116,10 @@ def sweep(server, tmp_path_factory) -> Sweep:
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId")]
     assert len(parents) == 1 and len(children) == 2
     assert all(r.info.status == "FINISHED" for r in runs)
+    # runs are named after their job's overrides, so the comparison view tells them apart
+    assert {r.info.run_name for r in children} == {
+        f"embedding=tfidf_svd·min_cluster_size={k}" for k in (3, 5)
+    }
     return Sweep(exp.experiment_id, parents[0].info.run_id,
                  {r.info.run_id: r.info.run_name for r in children})
 

@@ -53,6 +53,7 @@ def _seed_training_set(
 def run_theme_stage(ctx: Any) -> None:
     """Run the theme stage on a job context (see :mod:`topics.runner`)."""
     from topics.classifier import build_classifier, evaluate, theme_profile, write_profile_heatmap
+    from topics.reporting.dynamics import article_titles
     from topics.themes import check_gold, label_matrix, label_stats, load_gold, load_taxonomy
 
     cfg = ctx.cfg
@@ -123,7 +124,9 @@ def run_theme_stage(ctx: Any) -> None:
     profile = theme_profile(units, pred, ids)
     profile.to_csv(out / "profile.csv")
     write_profile_heatmap(
-        profile, out / "profile.png", title=f"{cfg.classifier.name}: share of units per theme"
+        profile.rename(index=article_titles(ctx.state["preprocess"].documents, max_chars=30)),
+        out / "profile.png",
+        title=f"{cfg.classifier.name}: share of units per theme",
     )
     ctx.log_metrics({f"themes/share/{t}": float(pred[:, j].mean()) for j, t in enumerate(ids)})
     ctx.rec.log_dir(out, "themes")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from topics.data.types import InputError
 from topics.explore.runs import RunArtifacts, pick_run
+from topics.reporting.dynamics import article_titles
 
 if TYPE_CHECKING:
     from mlflow.entities import Run
@@ -42,7 +43,7 @@ class EmbeddedFigure:
 
 
 def article_profiles(art: RunArtifacts, top: int = 3) -> pd.DataFrame:
-    """Each article's profile: its ``top`` themes (if logged) or topics, with their shares.
+    """Each article's profile, indexed by title: its ``top`` themes (if logged) or topics.
 
     The theme profile (``themes/profile.csv``) is used when the run has one, else the topic mix
     of the article's units (``topics/doc_topic_mix.csv``).
@@ -67,8 +68,12 @@ def article_profiles(art: RunArtifacts, top: int = 3) -> pd.DataFrame:
                 ),
             }
         )
-    docs = art.documents.set_index("doc_id")[["title", "language", "n_units"]]
-    return docs.join(pd.DataFrame(rows).set_index("doc_id"), how="inner")
+    docs = art.documents.set_index("doc_id")[["language", "n_units"]]
+    table = docs.join(pd.DataFrame(rows).set_index("doc_id"), how="inner")
+    titles = article_titles(art.documents)
+    table.insert(0, "doc_id", table.index)
+    table.index = pd.Index([titles[str(d)] for d in table.index], name="article")
+    return table
 
 
 def representative_units(art: RunArtifacts, topic_id: int, n: int = 5) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,13 +133,19 @@ def _barchart(
     return [html_path, _save_png(fig, out / "topics_barchart.png")]
 
 
-def _hover(result: TopicResult, texts: Sequence[str] | None, labels: dict[int, str]) -> list[str]:
+def _hover(
+    result: TopicResult,
+    texts: Sequence[str] | None,
+    labels: dict[int, str],
+    titles: Mapping[str, str] | None = None,
+) -> list[str]:
     frame = result.assignments
+    titles = titles or {}
     out = []
     for j, (unit, doc, topic) in enumerate(
         zip(frame["unit_id"], frame["doc_id"], frame["topic"], strict=True)
     ):
-        line = html.escape(f"{labels[int(topic)]} | {unit} · {doc}")
+        line = html.escape(f"{labels[int(topic)]} | {titles.get(str(doc), doc)} · {unit}")
         if texts is not None:
             line += "<br>" + html.escape(texts[j][:HOVER_CHARS])
         out.append(line)
@@ -155,6 +161,7 @@ def _map(
     max_points: int,
     cache_dir: Path | None = None,
     threshold: float = 0.5,
+    titles: Mapping[str, str] | None = None,
 ) -> list[Path]:
     topic_of = result.assignments["topic"].to_numpy()
     keep = np.arange(len(topic_of))
@@ -163,7 +170,7 @@ def _map(
         keep = np.sort(np.random.default_rng(seed).choice(keep, size=max_points, replace=False))
     coords = project_2d(np.asarray(embeddings)[keep], seed, cache_dir=cache_dir)
     labels = _labels(result, threshold)
-    hover = np.array(_hover(result, texts, labels), dtype=object)
+    hover = np.array(_hover(result, texts, labels, titles), dtype=object)
     fig_html = go.Figure()
     fig = Figure(figsize=(9, 7))
     ax = fig.add_subplot(1, 1, 1)
@@ -256,6 +263,7 @@ def write_figures(
     seed: int | None = None,
     max_points: int = 5000,
     stability_threshold: float = 0.5,
+    titles: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write the topic figures as HTML and PNG into ``out_dir``.
 
@@ -272,6 +280,7 @@ def write_figures(
         max_points: Most units drawn on the map (a seeded sample beyond that).
         stability_threshold: Topics whose stability (``stability`` or ``refit_stability``
             column of the topics table) is below this are drawn faded and labelled unstable.
+        titles: ``doc_id`` -> article title, shown in the map's hover text.
 
     Returns:
         The paths written, HTML and PNG per figure.
@@ -288,7 +297,7 @@ def write_figures(
             log.warning("topic figures: no topic found, skipping the bar chart")
         cache_dir = getattr(model.umap_model, "cache_dir", None)  # the model's reduction cache
         written += _map(
-            result, embeddings, texts, out, seed, max_points, cache_dir, stability_threshold
+            result, embeddings, texts, out, seed, max_points, cache_dir, stability_threshold, titles
         )
         if len(topics) >= 2:
             written += _heatmap(model, result, out, topics)

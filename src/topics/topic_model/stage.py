@@ -165,6 +165,7 @@ def _recurrence(ctx: Any) -> float:
 def run_topic_stage(ctx: Any) -> None:
     """Fit the topic model on the run's units and record its outputs and quality."""
     from topics.evaluation import evaluate_topics
+    from topics.reporting.dynamics import article_titles
     from topics.topic_model import save_topic_model, write_figures
     from topics.topic_model.fitting import fit_configured
 
@@ -200,6 +201,7 @@ def run_topic_stage(ctx: Any) -> None:
                 texts=texts,
                 seed=ctx.cfg.get("seed"),
                 stability_threshold=_recurrence(ctx),
+                titles=article_titles(ctx.state["preprocess"].documents),
             )
     labels = units.label
     quality = evaluate_topics(

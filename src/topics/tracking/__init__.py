@@ -2,7 +2,7 @@
 
 Typical use inside the Hydra task function::
 
-    with tracked_run(cfg, job_dir, cfg.tracking.experiment_name) as rec:
+    with tracked_run(cfg, job_dir, cfg.experiment_name) as rec:
         rec.log_metrics({"data/n_units": n})
 
 and, for multiruns, :class:`topics.tracking.callbacks.MlflowSweepCallback` in

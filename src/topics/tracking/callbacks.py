@@ -65,7 +65,7 @@ class MlflowSweepCallback(Callback):
     aborts without reaching ``on_multirun_end`` is closed at interpreter exit.
 
     Args:
-        experiment_name: Experiment of the parent run; defaults to ``tracking.experiment_name``.
+        experiment_name: Experiment of the parent run; defaults to the root ``experiment_name``.
             Jobs must log to the same experiment to show up nested in the MLflow UI.
 
     """

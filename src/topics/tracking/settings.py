@@ -22,7 +22,8 @@ class TrackingSettings:
         uri: Tracking URI; ``None`` means a local SQLite store at ``db_path``.
         db_path: SQLite database file used when ``uri`` is ``None``.
         artifact_root: Local folder for artifacts of experiments created on a local store.
-        experiment_name: Default MLflow experiment name.
+        experiment_name: MLflow experiment, from the root config's ``experiment_name`` (one
+            per data set by default: ``topics-${data.name}``).
         check_timeout_s: Seconds to wait for a tracking server before failing.
         http_max_retries: Retries of MLflow's own HTTP client (unless set in the environment).
         http_timeout_s: Timeout of one MLflow HTTP request (unless set in the environment).
@@ -47,8 +48,16 @@ class TrackingSettings:
 
         """
         section = _tracking_section(cfg)
-        known = {f.name for f in fields(cls)}
+        if "experiment_name" in section:
+            raise InputError(
+                "config field tracking.experiment_name is no longer read: the experiment is the "
+                "root `experiment_name`; move it there (e.g. `experiment_name=my-study`)."
+            )
+        known = {f.name for f in fields(cls)} - {"experiment_name"}
         values = {key: value for key, value in section.items() if key in known}
+        name = _root_experiment_name(cfg)
+        if name is not None:
+            values["experiment_name"] = name
         settings = cls(**values)
         settings._validate()
         return settings
@@ -60,10 +69,15 @@ class TrackingSettings:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 _bad(name, value, "a URI string or null")
-        for name in ("db_path", "artifact_root", "experiment_name"):
+        for name in ("db_path", "artifact_root"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 _bad(name, value, "a non-empty string")
+        if not isinstance(self.experiment_name, str) or not self.experiment_name.strip():
+            raise InputError(
+                f"config field experiment_name must be a non-empty string, got "
+                f"{self.experiment_name!r}; set it, e.g. `experiment_name=my-study`."
+            )
         for name in ("check_timeout_s", "http_timeout_s"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
@@ -78,6 +92,12 @@ def _bad(key: str, value: Any, expected: str) -> None:
         f"config field tracking.{key} must be {expected}, got {value!r}; fix it in "
         f"configs/tracking/*.yaml or override it, e.g. `tracking.{key}=...`."
     )
+
+
+def _root_experiment_name(cfg: DictConfig | Mapping[str, Any]) -> Any:
+    if isinstance(cfg, DictConfig):
+        return OmegaConf.select(cfg, "experiment_name", default=None)
+    return cfg.get("experiment_name")
 
 
 def _tracking_section(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
