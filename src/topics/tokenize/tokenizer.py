@@ -52,6 +52,11 @@ _NUMBER = re.compile(
 )
 
 
+#: Token profiles: ``topics`` keeps content words (c-TF-IDF, coherence); ``classify`` keeps every
+#: non-blank jieba piece (punctuation, digits, pronouns, domain noise words carry class signal).
+PROFILES = ("topics", "classify")
+
+
 def _is_cjk_text(word: str) -> bool:
     """Whether ``word`` holds a CJK ideograph (such terms go into jieba's dictionary)."""
     return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in word)
@@ -81,6 +86,9 @@ class ChineseTokenizer:
         to_simplified: Convert Traditional to Simplified Chinese (OpenCC ``t2s``) first.
         min_chars: Drop tokens shorter than this many characters.
         hmm: Let jieba's HMM find words missing from its dictionary.
+        profile: ``topics`` (the filters above) or ``classify``: every non-blank jieba piece,
+            lower-cased, with no stopwords, no dropped spans and no number or punctuation filter
+            (features for text classification; the dictionary is the same).
 
     """
 
@@ -94,8 +102,11 @@ class ChineseTokenizer:
         to_simplified: bool = True,
         min_chars: int = 1,
         hmm: bool = True,
+        profile: str = "topics",
     ) -> None:
         _check_settings(to_simplified, min_chars, hmm)
+        if profile not in PROFILES:
+            raise InputError(f"tokenizer.profile is {profile!r}; use one of {list(PROFILES)}")
         for name, value in [
             ("extra_terms", extra_terms),
             ("extra_stopwords", extra_stopwords),
@@ -111,6 +122,7 @@ class ChineseTokenizer:
         self.to_simplified = to_simplified
         self.min_chars = min_chars
         self.hmm = hmm
+        self.profile = profile
         self._jieba: jieba.Tokenizer | None = None
         self._cc: opencc.OpenCC | None = None
         self._lock = threading.Lock()
@@ -155,6 +167,9 @@ class ChineseTokenizer:
                 f"ChineseTokenizer.tokenize expects str, got {type(text).__name__} ({text!r}); "
                 f"drop or fill missing texts first"
             )
+        if self.profile == "classify":
+            pieces = self._segmenter().cut(self.normalize(text), HMM=self.hmm)
+            return [w.lower() for w in pieces if w.strip()]
         text = _DROP_SPANS.sub(" ", self.normalize(text))
         return [w for w in map(str.lower, self._words(text)) if self._keep(w)]
 
@@ -188,6 +203,22 @@ class ChineseTokenizer:
             out.append(list(tokens))
         return out
 
+    def with_profile(self, profile: str) -> ChineseTokenizer:
+        """Return a tokenizer with the same settings and another ``profile``."""
+        if profile == self.profile:
+            return self
+        return ChineseTokenizer(
+            self.user_dict,
+            self.extra_terms,
+            self.stopwords,
+            self.extra_stopwords,
+            self.keep_words,
+            self.to_simplified,
+            self.min_chars,
+            self.hmm,
+            profile,
+        )
+
     def fingerprint(self) -> str:
         """Stable hash of settings, rules, dictionaries and stopwords (a cache-key part)."""
         return self._fingerprint
@@ -195,7 +226,8 @@ class ChineseTokenizer:
     def __repr__(self) -> str:
         return (
             f"ChineseTokenizer(terms={len(self._terms)}, stopwords={len(self._stopwords)}, "
-            f"to_simplified={self.to_simplified}, min_chars={self.min_chars}, hmm={self.hmm})"
+            f"to_simplified={self.to_simplified}, min_chars={self.min_chars}, hmm={self.hmm}, "
+            f"profile={self.profile!r})"
         )
 
     # --- pickling ---------------------------------------------------------------------------
@@ -261,8 +293,11 @@ class ChineseTokenizer:
         if len(word) < self.min_chars or word in self._stopwords:
             return False
         if _LATIN_WORD.fullmatch(word) is not None:
-            return (len(word) > 1 and _LONG_DIGITS.search(word) is None
-                    and _MARKER.fullmatch(word) is None)
+            return (
+                len(word) > 1
+                and _LONG_DIGITS.search(word) is None
+                and _MARKER.fullmatch(word) is None
+            )
         if word.isascii():  # punctuation, whitespace, numbers
             return False
         if _HAS_LETTER.search(word) is None or _NUMBER.fullmatch(word) is not None:
@@ -282,6 +317,8 @@ class ChineseTokenizer:
             "protected": sorted(self._protected),
             "stopwords": sorted(self._stopwords),
         }
+        if self.profile != "topics":  # the topics profile keeps its former fingerprints
+            payload["profile"] = self.profile
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha1(blob).hexdigest()
 
