@@ -65,6 +65,13 @@ def console_summary(ctx: Any, run_id: str | None) -> str:
     for key in ("themes/macro_f1", "themes/micro_f1"):
         if key in m:
             lines.append(f"{key}: {m[key]:.3f}")
+    prefix = str(ctx.cfg.data.get("name") or "single_label")
+    if f"{prefix}/accuracy" in m:
+        lines.append(
+            f"{prefix} ({ctx.cfg.classifier.get('name')}, eval split of "
+            f"{int(m.get(f'{prefix}/n_dev', 0))} texts): accuracy {m[f'{prefix}/accuracy']:.4f}, "
+            f"macro-F1 {m[f'{prefix}/macro_f1']:.4f}"
+        )
     lines.append(f"outputs: {ctx.out}")
     if (ctx.out / "report" / "report.html").is_file():
         lines.append(f"report: {ctx.out / 'report' / 'report.html'}")

@@ -77,6 +77,14 @@ def build_classifier(
     params = _plain(cfg)
     method = params.get("method")
     if method not in METHODS:
+        from topics.classifier.multiclass import SINGLE_LABEL_METHODS
+
+        if method in SINGLE_LABEL_METHODS:
+            raise InputError(
+                f"classifier '{method_name(params)}' (method {method}) is a single-label "
+                "classifier: use it with a labeled corpus that has an eval split (data=thucnews); "
+                f"theme classifiers are {sorted(METHODS)}"
+            )
         raise InputError(f"classifier.method is {method!r}; use one of {sorted(METHODS)}")
     cls = METHODS[method]
     accepted = set(list(inspect.signature(cls.__init__).parameters)[1:])

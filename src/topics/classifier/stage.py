@@ -165,21 +165,80 @@ def _log_model(ctx: Any, fitted: Any, ids: list[str]) -> None:
 
 def _single_label(ctx: Any) -> None:
     """Train on the train split and score the eval split of a labeled corpus."""
-    from topics.classifier import compare_single_label
+    from topics.classifier.single_label import results_table, run_single_label
 
     cfg = ctx.cfg
-    table = compare_single_label(
+    tokenizer = ctx.tokenizer() if hasattr(ctx, "tokenizer") else ctx.state.get("tokenizer")
+    (result,) = run_single_label(
         [_method_cfg(cfg)],
         cfg.data,
-        tokenizer=ctx.state.get("tokenizer"),
+        tokenizer=tokenizer,
         embedder=ctx.state.get("embedder"),
         n_train=cfg.classifier.get("n_train"),
         n_dev=cfg.classifier.get("n_dev"),
         seed=cfg.get("seed"),
+        root=cfg,
     )
     out = ctx.out / "themes"
     out.mkdir(parents=True, exist_ok=True)
+    table = results_table([result])
     table.to_csv(out / "single_label.csv")
+    result.per_class.to_csv(out / "per_class.csv")
+    predictions = pd.DataFrame({"label": result.labels, "predicted": result.predictions})
+    for member, predicted in result.member_predictions.items():
+        predictions[f"predicted/{member}"] = predicted
+        ctx.log_metrics(
+            {
+                f"member/{member}/accuracy": float(
+                    np.mean(np.asarray(predicted) == np.asarray(result.labels))
+                )
+            }
+        )
+    predictions.to_csv(out / "dev_predictions.csv", index=False)
+    _save_encoders(result.model, out / "model")
+    ctx.log_metrics(_fit_details(result.model))
     row = table.iloc[0]
     ctx.log_metrics({k: float(v) for k, v in row.items() if "/" in str(k)})
+    ctx.log_metrics(
+        {
+            "time/classifier_train_s": result.train_seconds,
+            "time/classifier_predict_s": result.predict_seconds,
+        }
+    )
+    chosen = {f"chosen/{k}": v for k, v in result.chosen.items() if isinstance(v, int | float)}
+    ctx.log_metrics(chosen)
+    trained_on = getattr(result.model, "trained_on_", None)
+    if trained_on:
+        ctx.rec.set_tags({"themes/trained_on": trained_on})
     ctx.rec.log_dir(out, "themes")
+
+
+def _members(model: Any) -> list[tuple[str, Any]]:
+    """A blend's ``(name, member)`` pairs, else the model itself as its own only member."""
+    members = getattr(model, "members_", None)
+    return list(members) if members is not None else [(str(getattr(model, "method", "")), model)]
+
+
+def _fit_details(model: Any) -> dict[str, float]:
+    """Train seconds per member; epochs, resumption and speed of fine-tuned encoders."""
+    out: dict[str, float] = {}
+    for name, member in _members(model):
+        if hasattr(member, "fit_seconds_"):
+            out[f"time/member/{name}_train_s"] = float(member.fit_seconds_)
+        encoder = getattr(member, "encoder_", None)
+        if encoder is not None:
+            history = encoder.history_
+            out[f"finetune/{name}/epochs_run"] = float(len(history))
+            out[f"finetune/{name}/resumed_from_epoch"] = float(encoder.resumed_from_)
+            if history:
+                out[f"finetune/{name}/examples_per_s"] = float(
+                    np.mean([r["examples_per_s"] for r in history])
+                )
+    return out
+
+
+def _save_encoders(model: Any, folder: Any) -> None:
+    """Save fine-tuned encoders (a ``finetune`` model, or a blend's members) as safetensors."""
+    for name, member in _members(model):
+        if hasattr(member, "save") and hasattr(member, "encoder_"):
+            member.save(folder / name)

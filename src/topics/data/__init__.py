@@ -13,7 +13,7 @@ from topics.data.types import Document, InputError
 __all__ = ["Document", "InputError", "load_documents"]
 
 # keys of a data config that describe the corpus beyond what the readers take
-_EXTRA_KEYS = {"eval_path", "label_names_path"}
+_EXTRA_KEYS = {"eval_path", "label_names_path", "label_texts"}
 
 
 def _plain(cfg: Mapping[str, Any]) -> dict[str, Any]:

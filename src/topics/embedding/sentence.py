@@ -136,7 +136,7 @@ class SentenceTransformerEmbedder:
 
     Args:
         model: Packaged alias (``m3e-small``, ``all-MiniLM-L6-v2``), local folder or hub id.
-        device: Torch device string.
+        device: Torch device string, or ``auto`` (CUDA when available, else CPU).
         batch_size: Texts per forward pass.
         normalize: L2-normalize the vectors.
         max_seq_length: Token limit per text; ``None`` keeps the model's own.
@@ -185,14 +185,22 @@ class SentenceTransformerEmbedder:
     def _loaded(self) -> tuple[SentenceTransformer, int | None]:
         self._check_params()
         dtype = "float64" if self.deterministic else "float32"
-        return load_model(resolve_model(self.model), self.device, self._progress(), dtype)
+        return load_model(resolve_model(self.model), self.torch_device, self._progress(), dtype)
+
+    @property
+    def torch_device(self) -> str:
+        """The device the model runs on: ``auto`` is CUDA when available, else CPU."""
+        from topics.backend_config import resolve_device
+
+        return resolve_device(self.device)
 
     def identity(self) -> str:
         """Return backend, canonical model id, sha256 of the model files and vector settings."""
         self._check_params()
         packaged = PACKAGED_MODELS.get(self.model)
         model_id = packaged.hub_id if packaged is not None else self.model
-        digest = model_digest(resolve_model(self.model), self.device)
+        # the device is not part of the identity: CPU and GPU vectors share one cache
+        digest = model_digest(resolve_model(self.model), self.torch_device)
         max_len = "default" if self.max_seq_length is None else self.max_seq_length
         # float32 vectors keep their historical identity (their caches stay valid)
         rounding = f"|float64_grid=2^-{GRID_BITS}" if self.deterministic else ""

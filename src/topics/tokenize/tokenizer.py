@@ -51,6 +51,11 @@ _NUMBER = re.compile(
 )
 
 
+#: Token profiles: ``topics`` keeps content words (c-TF-IDF, coherence); ``classify`` keeps every
+#: non-blank jieba piece (punctuation, digits, pronouns, domain noise words carry class signal).
+PROFILES = ("topics", "classify")
+
+
 def _is_cjk_text(word: str) -> bool:
     """Whether ``word`` holds a CJK ideograph (such terms go into jieba's dictionary)."""
     return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in word)
@@ -83,6 +88,9 @@ class ChineseTokenizer:
         drop_pos: jieba part-of-speech tags (``jieba.posseg``) whose words are dropped when
             jieba's dictionary does not know them, e.g. ``("nr", "nrfg", "nrt")`` for person
             names. Segmentation is unchanged; only unknown words are tagged.
+        profile: ``topics`` (the filters above) or ``classify``: every non-blank jieba piece,
+            lower-cased, with no stopwords, no dropped spans and no number or punctuation filter
+            (features for text classification; the dictionary is the same).
 
     """
 
@@ -97,8 +105,11 @@ class ChineseTokenizer:
         min_chars: int = 1,
         hmm: bool = True,
         drop_pos: Sequence[str] = (),
+        profile: str = "topics",
     ) -> None:
         _check_settings(to_simplified, min_chars, hmm)
+        if profile not in PROFILES:
+            raise InputError(f"tokenizer.profile is {profile!r}; use one of {list(PROFILES)}")
         for name, value in [
             ("extra_terms", extra_terms),
             ("extra_stopwords", extra_stopwords),
@@ -116,6 +127,7 @@ class ChineseTokenizer:
         self.min_chars = min_chars
         self.hmm = hmm
         self.drop_pos = tuple(str(tag) for tag in drop_pos)
+        self.profile = profile
         self._jieba: jieba.Tokenizer | None = None
         self._pos: jieba.posseg.POSTokenizer | None = None
         self._pos_memo: dict[str, bool] = {}
@@ -162,6 +174,9 @@ class ChineseTokenizer:
                 f"ChineseTokenizer.tokenize expects str, got {type(text).__name__} ({text!r}); "
                 f"drop or fill missing texts first"
             )
+        if self.profile == "classify":
+            pieces = self._segmenter().cut(self.normalize(text), HMM=self.hmm)
+            return [w.lower() for w in pieces if w.strip()]
         text = _DROP_SPANS.sub(" ", self.normalize(text))
         return [w for w in map(str.lower, self._words(text)) if self._keep(w)]
 
@@ -179,6 +194,22 @@ class ChineseTokenizer:
             out.append(list(tokens))
         return out
 
+    def with_profile(self, profile: str) -> ChineseTokenizer:
+        """Return a tokenizer with the same settings and another ``profile``."""
+        if profile == self.profile:
+            return self
+        return ChineseTokenizer(
+            self.user_dict,
+            self.extra_terms,
+            self.stopwords,
+            self.extra_stopwords,
+            self.keep_words,
+            self.to_simplified,
+            self.min_chars,
+            self.hmm,
+            profile,
+        )
+
     def fingerprint(self) -> str:
         """Stable hash of settings, rules, dictionaries and stopwords (a cache-key part)."""
         return self._fingerprint
@@ -187,7 +218,7 @@ class ChineseTokenizer:
         return (
             f"ChineseTokenizer(terms={len(self._terms)}, stopwords={len(self._stopwords)}, "
             f"to_simplified={self.to_simplified}, min_chars={self.min_chars}, hmm={self.hmm}, "
-            f"drop_pos={list(self.drop_pos)})"
+            f"drop_pos={list(self.drop_pos)}, profile={self.profile!r})"
         )
 
     # --- pickling ---------------------------------------------------------------------------
@@ -316,6 +347,8 @@ class ChineseTokenizer:
             "protected": sorted(self._protected),
             "stopwords": sorted(self._stopwords),
         }
+        if self.profile != "topics":  # the topics profile keeps its former fingerprints
+            payload["profile"] = self.profile
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha1(blob).hexdigest()
 

@@ -1,0 +1,134 @@
+"""``classifier=blend``: a weighted mean of the calibrated probabilities of several members.
+
+One stratified validation split is carved from the training texts. Every member is trained on the
+rest (train minus validation) and makes its own choices on the split (hyperparameters, early
+stopping, a softmax temperature of its scores); the blend then fits the member weights on the same
+split, on a grid over the simplex (step ``weight_step``), for ``objective``. The final models are
+these members, trained on train minus validation; nothing is refitted, so the validation
+probabilities the weights were fitted on are the members' out-of-sample predictions.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from topics.classifier.multiclass.base import (
+    SingleLabelClassifier,
+    log_loss,
+    tune_score,
+)
+from topics.data.types import InputError
+
+#: Builds an unfitted member from its config (the registry's builder).
+MemberBuilder = Callable[[Mapping[str, Any]], SingleLabelClassifier]
+
+
+def simplex_grid(n_members: int, step: float) -> np.ndarray:
+    """Return all weight vectors on the simplex with coordinates in multiples of ``step``."""
+    if not 0.0 < step <= 1.0 or abs(round(1.0 / step) - 1.0 / step) > 1e-9:
+        raise InputError(f"blend.weight_step must divide 1 (e.g. 0.05, 0.1), got {step!r}")
+    n = round(1.0 / step)
+    rows = [c for c in itertools.product(range(n + 1), repeat=n_members - 1) if sum(c) <= n]
+    return np.asarray([[*c, n - sum(c)] for c in rows], dtype=float) / n
+
+
+def fit_weights(
+    probas: Sequence[np.ndarray], y: np.ndarray, step: float = 0.05, objective: str = "log_loss"
+) -> tuple[np.ndarray, float]:
+    """Return the simplex weights maximising ``objective`` of the mixed probabilities, and it.
+
+    Ties (e.g. on accuracy) go to the lower log-loss, then to the more even weights.
+    """
+    stack = np.stack([np.asarray(p, dtype=float) for p in probas])
+    best, best_key = None, None
+    for w in simplex_grid(len(probas), step):
+        mixed = np.tensordot(w, stack, axes=1)
+        score = tune_score(objective, y, mixed)
+        key = (score, -log_loss(mixed, y), -float(np.abs(w - 1.0 / len(w)).sum()))
+        if best_key is None or key > best_key:
+            best, best_key = w, key
+    assert best is not None and best_key is not None
+    return best, float(best_key[0])
+
+
+class BlendClassifier(SingleLabelClassifier):
+    """Weighted mean of members' temperature-calibrated probabilities (module docstring).
+
+    Args:
+        members: Member configs (``configs/classifier/*.yaml`` nodes) or their names.
+        objective: What the weights maximise on validation: ``log_loss`` (negated),
+            ``accuracy`` or ``macro_f1``.
+        weight_step: Grid step of the weights.
+        val_size: Share of the training texts carved out for validation.
+        seed: Seed of the split.
+        builder: Builds a member from its config (injected by the registry).
+    """
+
+    method = "blend"
+    can_refit = False
+
+    def __init__(
+        self,
+        members: Sequence[Mapping[str, Any]] = (),
+        objective: str = "log_loss",
+        weight_step: float = 0.05,
+        val_size: float = 0.1,
+        seed: int | None = None,
+        builder: MemberBuilder | None = None,
+    ) -> None:
+        super().__init__(val_size, False, seed)
+        self.members = members
+        self.objective = objective
+        self.weight_step = weight_step
+        self.builder = builder
+
+    def _fit_choose(
+        self, train: list[str], y: np.ndarray, val: list[str], y_val: np.ndarray
+    ) -> None:
+        if len(self.members) < 2 or self.builder is None:
+            raise InputError("classifier=blend needs at least two members and a member builder")
+        labels = self.classes_[y].tolist()
+        val_labels = self.classes_[y_val].tolist()
+        self.members_: list[tuple[str, SingleLabelClassifier]] = []
+        probas = []
+        for cfg in self.members:
+            member = self.builder(cfg).fit(train, labels, val, val_labels)
+            if member.classes_.tolist() != self.classes_.tolist():
+                raise InputError(f"blend member {_name(cfg)} saw other classes than the blend")
+            self.members_.append((_name(cfg), member))
+            probas.append(member.predict_proba(val))
+        self.weights_, score = fit_weights(probas, y_val, self.weight_step, self.objective)
+        self.member_val_scores_ = {
+            name: {"accuracy": tune_score("accuracy", y_val, p), "log_loss": log_loss(p, y_val)}
+            for (name, _), p in zip(self.members_, probas, strict=True)
+        }
+        self.best_params_ = {
+            **{
+                f"weight/{n}": float(w)
+                for (n, _), w in zip(self.members_, self.weights_, strict=True)
+            },
+            **{f"temperature/{n}": m.temperature_ for n, m in self.members_},
+            **{f"{n}/{k}": v for n, m in self.members_ for k, v in m.best_params_.items()},
+            f"val_{self.objective}": score,
+        }
+
+    def _scores(self, texts: list[str]) -> np.ndarray:
+        mixed = sum(
+            w * m.predict_proba(texts)
+            for (_, m), w in zip(self.members_, self.weights_, strict=True)
+        )
+        return np.log(np.clip(mixed, 1e-12, 1.0))
+
+    def member_probas(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Return each member's calibrated probabilities of ``texts``."""
+        return {name: m.predict_proba(texts) for name, m in self.members_}
+
+
+def _name(cfg: Mapping[str, Any] | str) -> str:
+    if isinstance(cfg, str):
+        return cfg
+    return str(cfg.get("name") or cfg.get("method"))
