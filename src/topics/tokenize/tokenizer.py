@@ -207,7 +207,8 @@ class ChineseTokenizer:
             self.to_simplified,
             self.min_chars,
             self.hmm,
-            profile,
+            drop_pos=self.drop_pos,
+            profile=profile,
         )
 
     def fingerprint(self) -> str:
