@@ -15,10 +15,22 @@ def test_default_taxonomy_has_seven_complete_themes():
     for t in themes:
         assert t.name_zh and t.name_en and t.definition and t.description_zh
         assert t.includes and t.excludes
-        assert 10 <= len(t.keywords_zh) <= 20, t.id
+        assert 15 <= len(t.keywords_zh) <= 30, t.id
         assert 10 <= len(t.keywords_en) <= 20, t.id
         assert t.keywords == t.keywords_zh + t.keywords_en
+        assert all(k == k.lower() for k in t.keywords_en), t.id
     assert themes[0].name_zh == "人才"
+
+
+def test_keywords_are_unique_within_lists_and_across_themes():
+    owner: dict[str, str] = {}
+    for t in load_taxonomy():
+        for words in (t.keywords_zh, t.keywords_en):
+            assert len({k.lower() for k in words}) == len(words), t.id
+        # a Latin term (GPU, RAG) may sit in both lists of one theme: zh feeds guided topic models
+        for k in {k.lower() for k in t.keywords}:
+            assert k not in owner, f"{k!r} is a keyword of both {owner[k]} and {t.id}"
+            owner[k] = t.id
 
 
 def test_hydra_node_and_default_give_the_same_taxonomy():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ import pandas as pd
 
 from topics.data.types import InputError
 from topics.paths import seeds_dir
+from topics.themes.jsonl import check_theme_list, iter_json_objects, multi_hot, require_fields
 from topics.themes.taxonomy import load_taxonomy
 
 GOLD_COLUMNS = ["unit_id", "doc_id", "excerpt", "themes", "note"]
@@ -23,34 +23,14 @@ def default_gold_path() -> Path:
     return seeds_dir() / "gold" / "themes_paragraph.jsonl"
 
 
-def _parse_line(line: str, where: str, known: set[str]) -> dict:
-    """Validate one gold JSON line and return its record."""
-    try:
-        rec = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise InputError(f"{where}: not valid JSON ({err.msg}); fix that line.") from err
-    if not isinstance(rec, dict):
-        raise InputError(f"{where}: expected a JSON object, got {type(rec).__name__}.")
-    missing = [k for k in _REQUIRED if k not in rec or rec[k] is None]
-    if missing:
-        raise InputError(
-            f"{where}: missing field(s) {missing}; every line needs {list(_REQUIRED)}."
-        )
-    themes = rec["themes"]
-    if not isinstance(themes, list) or not all(isinstance(t, str) for t in themes):
-        raise InputError(f"{where}: 'themes' must be a list of theme ids (may be empty).")
-    unknown = [t for t in themes if t not in known]
-    if unknown:
-        raise InputError(
-            f"{where}: unknown theme id(s) {unknown}; use ids of the taxonomy: {sorted(known)}."
-        )
-    if len(set(themes)) != len(themes):
-        raise InputError(f"{where}: theme ids repeat in {themes}; list each theme once.")
+def _parse_record(rec: dict, where: str, known: set[str]) -> dict:
+    """Validate one gold record and return it with the gold columns."""
+    require_fields(rec, where, _REQUIRED)
     return {
         "unit_id": str(rec["unit_id"]),
         "doc_id": str(rec["doc_id"]),
         "excerpt": str(rec.get("excerpt") or ""),
-        "themes": list(themes),
+        "themes": check_theme_list(rec["themes"], where, known),
         "note": str(rec.get("note") or ""),
     }
 
@@ -78,19 +58,15 @@ def load_gold(
     known = set(theme_ids) if theme_ids is not None else {t.id for t in load_taxonomy()}
     rows: list[dict] = []
     first_line: dict[str, int] = {}
-    with gold_path.open(encoding="utf-8") as fh:
-        for no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{gold_path}:{no}"
-            rec = _parse_line(line, where, known)
-            if rec["unit_id"] in first_line:
-                raise InputError(
-                    f"{where}: unit {rec['unit_id']} is already labeled on line "
-                    f"{first_line[rec['unit_id']]}; keep one line per unit."
-                )
-            first_line[rec["unit_id"]] = no
-            rows.append(rec)
+    for no, where, raw in iter_json_objects(gold_path):
+        rec = _parse_record(raw, where, known)
+        if rec["unit_id"] in first_line:
+            raise InputError(
+                f"{where}: unit {rec['unit_id']} is already labeled on line "
+                f"{first_line[rec['unit_id']]}; keep one line per unit."
+            )
+        first_line[rec["unit_id"]] = no
+        rows.append(rec)
     return pd.DataFrame(rows, columns=GOLD_COLUMNS)
 
 
@@ -154,23 +130,15 @@ def label_matrix(gold: pd.DataFrame, units: pd.DataFrame, theme_ids: Sequence[st
     Raises:
         InputError: A unit has no gold label, or a label uses an id not in ``theme_ids``.
     """
-    column = {t: j for j, t in enumerate(theme_ids)}
     by_unit = dict(zip(gold["unit_id"], gold["themes"], strict=True))
-    matrix = np.zeros((len(units), len(column)), dtype=np.int8)
-    for i, uid in enumerate(units["unit_id"]):
+    for uid in units["unit_id"]:
         if uid not in by_unit:
             raise InputError(
                 f"unit {uid} has no gold label; run check_gold() and label the "
                 "unlabeled units by hand."
             )
-        for theme in by_unit[uid]:
-            if theme not in column:
-                raise InputError(
-                    f"unit {uid} is labeled '{theme}', which is not among the "
-                    f"theme ids {list(theme_ids)}."
-                )
-            matrix[i, column[theme]] = 1
-    return matrix
+    unit_ids = list(units["unit_id"])
+    return multi_hot([by_unit[u] for u in unit_ids], unit_ids, theme_ids, "unit")
 
 
 def label_stats(gold: pd.DataFrame, theme_ids: Sequence[str]) -> pd.DataFrame:
