@@ -180,6 +180,34 @@ def test_saved_classifier_predicts_the_same(cfg, authored, gold, tmp_path):
     )
 
 
+class HashEmbedder:
+    """A deterministic stand-in embedder: 8 numbers from each character's code point."""
+
+    def embed(self, texts):
+        return np.array(
+            [[sum(ord(c) % (k + 3) for c in t) / (1 + len(t)) for k in range(8)] for t in texts]
+        )
+
+    def identity(self) -> str:
+        return "hash-8"
+
+
+def test_sentence_max_pools_sentences_and_saves(authored, tmp_path):
+    from topics.classifier.pooled import pieces
+
+    texts, owner = pieces(["一句话。", "第一句。第二句！"])
+    assert texts == ["一句话。", "第一句。第二句！", "第一句。", "第二句！"]
+    assert owner.tolist() == [0, 1, 1, 1]
+    cfg = {"method": "sentence_max", "base": {"method": "keywords"}, "inner_splits": 3, "seed": 0}
+    clf = build_classifier(cfg, THEMES, embedder=HashEmbedder()).fit(authored.texts, authored.Y)
+    docs = ["季度利润上升。银行扩大招聘。", "季度利润上升。网点装修完成。"]
+    scores = clf.predict_proba(docs)
+    base = build_classifier(KEYWORDS, THEMES).fit(authored.texts, authored.Y)
+    assert scores[0, 0] >= base.predict_proba(docs)[0, 0] > 0 and scores[1, 0] == 0
+    loaded = load_classifier(save_classifier(clf, tmp_path / "c"), embedder=HashEmbedder())
+    assert np.array_equal(loaded.predict_proba(docs), scores)
+
+
 def test_unsavable_method_says_so(authored, tmp_path, tokenizer):
     clf = build_classifier(
         {"method": "tfidf_linear", "inner_splits": 3}, THEMES, tokenizer=tokenizer

@@ -99,26 +99,10 @@ def authored_set(theme_ids: Sequence[str], n_groups: int, seed: int) -> LabeledS
 
 
 def _authored_frame(theme_ids: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
-    """The authored examples and their label matrix (``topics.themes.authored``)."""
-    try:
-        from topics.themes.authored import authored_label_matrix, load_authored
-    except ImportError:  # until the authored-set loader is merged: read the files directly
-        import os
+    """The authored examples (``seeds/themes/*.jsonl``) and their label matrix."""
+    from topics.themes.authored import authored_label_matrix, load_authored
 
-        from topics.paths import seeds_dir
-
-        folder = Path(os.environ.get("TOPICS_AUTHORED_DIR") or seeds_dir() / "themes")
-        files = sorted(folder.glob("*.jsonl"))
-        if not files:
-            raise InputError(f"{folder}: no authored *.jsonl files") from None
-        frame = pd.concat([pd.read_json(f, lines=True) for f in files], ignore_index=True)
-        col = {t: j for j, t in enumerate(theme_ids)}
-        Y = np.zeros((len(frame), len(col)), dtype=np.int8)
-        for i, themes in enumerate(frame.themes):
-            for t in themes:
-                Y[i, col[t]] = 1
-        return frame, Y
-    frame = load_authored()
+    frame = load_authored(theme_ids=list(theme_ids))
     return frame, np.asarray(authored_label_matrix(frame, list(theme_ids)))
 
 

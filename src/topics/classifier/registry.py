@@ -16,6 +16,7 @@ from topics.classifier.embedded import (
 from topics.classifier.ensemble import StackedClassifier
 from topics.classifier.finetune_method import FineTunedClassifier
 from topics.classifier.lexical import CachingTokenizer, KeywordClassifier, TfidfLinearClassifier
+from topics.classifier.pooled import SentencePooledClassifier
 from topics.classifier.setfit_method import SetFitClassifier
 from topics.classifier.zeroshot import ZeroShotClassifier
 from topics.data.types import InputError
@@ -36,6 +37,7 @@ METHODS: dict[str, type[ThemeClassifier]] = {
         SetFitClassifier,
         StackedClassifier,
         FineTunedClassifier,
+        SentencePooledClassifier,
     )
 }
 #: Config keys read here, not passed to the method.
