@@ -164,3 +164,86 @@ def label_stats(gold: pd.DataFrame, theme_ids: Sequence[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["item", "kind", "count"]).set_index("item")
     frame["share"] = frame["count"] / n if n else 0.0
     return frame
+
+
+def _aligned(
+    pass_a: pd.DataFrame, pass_b: pd.DataFrame, theme_ids: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return both passes as multi-hot matrices in ``pass_a``'s unit order."""
+    a_ids, b_ids = set(pass_a["unit_id"]), set(pass_b["unit_id"])
+    if a_ids != b_ids:
+        only_a, only_b = sorted(a_ids - b_ids), sorted(b_ids - a_ids)
+        raise InputError(
+            f"the two annotation passes label different units ({len(only_a)} only in the first, "
+            f"e.g. {only_a[:2]}; {len(only_b)} only in the second, e.g. {only_b[:2]}); "
+            "label the same units in both passes."
+        )
+    units = pass_a[["unit_id"]]
+    return label_matrix(pass_a, units, theme_ids), label_matrix(pass_b, units, theme_ids)
+
+
+def agreement(pass_a: pd.DataFrame, pass_b: pd.DataFrame, theme_ids: Sequence[str]) -> pd.DataFrame:
+    """Agreement of two annotation passes over the same units, per theme.
+
+    Each theme is a binary decision per unit; Cohen's kappa compares the two 0/1 vectors.
+
+    Args:
+        pass_a: First pass (output of :func:`load_gold`).
+        pass_b: Second pass over the same unit ids, in any order.
+        theme_ids: Themes to compare, in output order.
+
+    Returns:
+        Frame indexed by theme id plus a last row ``macro`` (mean over themes), with float
+        columns ``n_a`` and ``n_b`` (units labeled with the theme in each pass), ``n_both``,
+        ``agreement`` (share of units with the same decision) and ``kappa`` (NaN for a theme
+        that neither pass varies on, where kappa is undefined; the macro mean skips it).
+
+    Raises:
+        InputError: The passes label different units or use unknown theme ids.
+    """
+    from sklearn.metrics import cohen_kappa_score
+
+    y_a, y_b = _aligned(pass_a, pass_b, theme_ids)
+    rows = []
+    for j, theme in enumerate(theme_ids):
+        a, b = y_a[:, j], y_b[:, j]
+        constant = len(set(a) | set(b)) < 2
+        kappa = float("nan") if constant else float(cohen_kappa_score(a, b))
+        rows.append((theme, a.sum(), b.sum(), (a & b).sum(), (a == b).mean(), kappa))
+    columns = ["theme", "n_a", "n_b", "n_both", "agreement", "kappa"]
+    frame = pd.DataFrame(rows, columns=columns).astype(dict.fromkeys(columns[1:], float))
+    macro = frame[columns[1:]].mean(skipna=True)
+    frame = pd.concat([frame, pd.DataFrame([{"theme": "macro", **macro}])], ignore_index=True)
+    return frame.set_index("theme")
+
+
+def disagreements(
+    pass_a: pd.DataFrame, pass_b: pd.DataFrame, theme_ids: Sequence[str]
+) -> pd.DataFrame:
+    """List the units on which two annotation passes differ.
+
+    Args:
+        pass_a: First pass (output of :func:`load_gold`).
+        pass_b: Second pass over the same unit ids.
+        theme_ids: Themes to compare; the listed ids keep this order.
+
+    Returns:
+        One row per differing unit, in ``pass_a``'s order, with columns ``unit_id``,
+        ``doc_id``, ``themes_a``, ``themes_b``, ``only_a`` and ``only_b`` (lists of ids).
+    """
+    y_a, y_b = _aligned(pass_a, pass_b, theme_ids)
+    ids = list(theme_ids)
+    rows = []
+    for i in np.flatnonzero((y_a != y_b).any(axis=1)):
+        rows.append(
+            {
+                "unit_id": pass_a["unit_id"].iloc[i],
+                "doc_id": pass_a["doc_id"].iloc[i],
+                "themes_a": [t for j, t in enumerate(ids) if y_a[i, j]],
+                "themes_b": [t for j, t in enumerate(ids) if y_b[i, j]],
+                "only_a": [t for j, t in enumerate(ids) if y_a[i, j] and not y_b[i, j]],
+                "only_b": [t for j, t in enumerate(ids) if y_b[i, j] and not y_a[i, j]],
+            }
+        )
+    columns = ["unit_id", "doc_id", "themes_a", "themes_b", "only_a", "only_b"]
+    return pd.DataFrame(rows, columns=columns)
