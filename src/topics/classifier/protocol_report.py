@@ -138,18 +138,18 @@ def run_method(
                 )
     if "B" in protocols:
         out["B"] = protocol_b(clf, authored, gold, name=name, n_resamples=n, seed=seed)
-        if entry.get("drop_own_keywords"):
+        variants = [("B_own_dropped", authored, True)] if entry.get("drop_own_keywords") else []
+        if entry.get("gold_only_loao"):  # the protocol before issue 10, for comparison
+            variants.append(("LOAO_gold", None, False))
+            if entry.get("drop_own_keywords"):
+                variants.append(("LOAO_gold_own_dropped", None, True))
+        for key, train, drop in variants:
+            hook = drop_own_keywords(themes) if drop else None
             res = protocol_b(
-                clf,
-                authored,
-                gold,
-                name=name,
-                fold_themes=drop_own_keywords(themes),
-                n_resamples=n,
-                seed=seed,
+                clf, train, gold, name=name, fold_themes=hook, n_resamples=n, seed=seed
             )
-            res.protocol = "B_own_dropped"
-            out["B_own_dropped"] = res
+            res.protocol = key
+            out[key] = res
     return out
 
 

@@ -12,7 +12,7 @@ from topics.classifier.protocol_report import load_results
 from topics.classifier.protocols import PairedTest, ProtocolResult, paired_bootstrap
 
 START, END = "<!-- protocols:start -->", "<!-- protocols:end -->"
-_ORDER = ("A", "B", "B_own_dropped", "C", "C_raw")
+_ORDER = ("A", "B", "C", "C_raw", "B_own_dropped", "LOAO_gold", "LOAO_gold_own_dropped")
 
 
 def _cell(res: ProtocolResult | None) -> str:

@@ -249,7 +249,7 @@ FoldThemes = Callable[[Sequence[str], Sequence[str]], Sequence[Theme]]
 
 def protocol_b(
     clf: ThemeClassifier,
-    authored: LabeledSet,
+    authored: LabeledSet | None,
     gold: LabeledSet,
     *,
     name: str | None = None,
@@ -263,7 +263,8 @@ def protocol_b(
 
     Args:
         clf: The unfitted classifier.
-        authored: The authored set (``groups``: pseudo-groups, see :func:`authored_groups`).
+        authored: The authored set (``groups``: pseudo-groups, see :func:`authored_groups`);
+            ``None`` for the old gold-only leave-one-article-out.
         gold: The gold paragraphs (``groups``: article ids).
         name: Display name.
         fold_themes: Optional per-fold taxonomy (e.g. keywords minus the held-out article's own).
@@ -281,10 +282,11 @@ def protocol_b(
         fold_clf = clf
         if fold_themes is not None:
             fold_clf = clf.spawn(themes=list(fold_themes(rest.texts, held.texts)))
-        model = _fit(fold_clf, concat(authored, rest), use_groups=True)
+        train = rest if authored is None else concat(authored, rest)
+        model = _fit(fold_clf, train, use_groups=True)
         scores[test] = model.predict_proba(held.texts)
         pred[test] = scores[test] >= model.thresholds_
-        fits.append(fit_record(model, len(authored) + len(rest), [article]))
+        fits.append(fit_record(model, len(train), [article]))
     ids = [getattr(t, "id", str(t)) for t in clf.themes]
     return _result("B", name or clf.method, gold, scores, pred, ids, fits, start, n_resamples, seed)
 
