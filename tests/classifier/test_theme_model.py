@@ -34,7 +34,8 @@ PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".bin", ".pt", ".pth", ".cloudp
 def _default_classifier_cfg() -> dict:
     """The default ``classifier`` of configs/config.yaml, with ``${seed}`` resolved."""
     main = OmegaConf.load(config_dir() / "config.yaml")
-    name = next(d["classifier"] for d in main.defaults if isinstance(d, dict) and "classifier" in d)
+    defaults = OmegaConf.to_container(main.defaults)
+    name = next(d["classifier"] for d in defaults if isinstance(d, dict) and "classifier" in d)
     node = OmegaConf.merge(
         {"seed": 0}, {"c": OmegaConf.load(config_dir() / "classifier" / f"{name}.yaml")}
     )
