@@ -125,6 +125,9 @@ def run_theme_stage(ctx: Any) -> None:
     gold = load_gold(theme_ids=ids)
     check = check_gold(gold, units)
     parts = _training_parts(ctx)
+    if clf.needs_topics and "authored" in parts:
+        log.warning("themes: %s needs topic assignments; the authored set has none", clf.method)
+        parts = ("gold",)
     if check.ok:
         Y = label_matrix(gold, units, ids)
         if "authored" in parts:
@@ -217,7 +220,8 @@ def _trained_on(authored: Any, units: pd.DataFrame, with_gold: bool) -> str:
 
 
 def _log_model(ctx: Any, fitted: Any, ids: list[str]) -> None:
-    from topics.classifier.pipeline_model import SAVABLE_BACKENDS, log_theme_model
+    from topics.classifier.pipeline_model import SAVABLE_BACKENDS
+    from topics.data.types import InputError
 
     result = ctx.state.get("topics")
     vectors = ctx.state.get("embeddings")
@@ -236,7 +240,19 @@ def _log_model(ctx: Any, fitted: Any, ids: list[str]) -> None:
             "themes: embedding backend %s cannot be logged without pickle; no theme model", backend
         )
         return
-    uri = log_theme_model(
+    try:
+        uri = _log(ctx, fitted, ids, vectors, topics, labels)
+    except InputError as err:  # e.g. a method without a plain-array form
+        log.warning("themes: the theme model is not logged: %s", err)
+        return
+    ctx.rec.set_tags({"themes/model_uri": uri})
+    ctx.state["theme_model_uri"] = uri
+
+
+def _log(ctx: Any, fitted: Any, ids: list[str], vectors: Any, topics: Any, labels: Any) -> str:
+    from topics.classifier.pipeline_model import log_theme_model
+
+    return log_theme_model(
         fitted,
         embedder=ctx.state.get("embedder"),
         embedding_cfg=ctx.cfg.embedding,
@@ -247,8 +263,6 @@ def _log_model(ctx: Any, fitted: Any, ids: list[str]) -> None:
         topic_labels=labels,
         run_id=ctx.rec.run_id,
     )
-    ctx.rec.set_tags({"themes/model_uri": uri})
-    ctx.state["theme_model_uri"] = uri
 
 
 def _single_label(ctx: Any) -> None:
