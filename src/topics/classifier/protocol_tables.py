@@ -33,11 +33,13 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def choose_default(
     results: Mapping[tuple[str, str], ProtocolResult], settings: Mapping[str, Any]
-) -> tuple[str, list[PairedTest]]:
-    """Apply the declared rule of ``configs/protocols/themes.yaml`` to the protocol-A results.
+) -> tuple[dict[str, str], list[PairedTest]]:
+    """Apply the rules of ``configs/protocols/themes.yaml`` to the protocol-A results.
 
     Returns:
-        The chosen method and the paired tests of the top method against every other one.
+        The method each rule picks (``declared``: the rule fixed before any result; ``revised``:
+        the top method if it beats the ``baseline`` by the paired test, else the baseline), and
+        the paired tests of the top method against every other one.
     """
     a = {m: r for (m, p), r in results.items() if p == "A"}
     top = max(a, key=lambda m: a[m].summary["themes/macro_f1"])
@@ -46,9 +48,15 @@ def choose_default(
         for m in a
         if m != top
     ]
-    tied = {top} | {t.second for t in tests if t.p_value >= float(settings["alpha"])}
+    alpha = float(settings["alpha"])
+    tied = {top} | {t.second for t in tests if t.p_value >= alpha}
     order = [m for m in settings["cost_order"] if m in tied]
-    return (order[0] if order else top), tests
+    baseline = str(settings["baseline"])
+    beats = any(t.second == baseline and t.p_value < alpha and t.diff > 0 for t in tests)
+    return {
+        "declared": order[0] if order else top,
+        "revised": top if beats or top == baseline else baseline,
+    }, tests
 
 
 def render_markdown(results_dir: Path, settings: Mapping[str, Any], command: str) -> str:
@@ -56,7 +64,9 @@ def render_markdown(results_dir: Path, settings: Mapping[str, Any], command: str
     results = load_results(results_dir)
     if not results:
         return f"_No results in {results_dir} yet: run `{command.replace(' --render', '')}`._"
-    methods = list(dict.fromkeys(m for m, _ in results))
+    declared = [e.get("name") or e["classifier"] for e in settings["methods"]]
+    found = list(dict.fromkeys(m for m, _ in results))
+    methods = [m for m in declared if m in found] + [m for m in found if m not in declared]
     present = [p for p in _ORDER if any(p == q for _, q in results)]
     rows = [[m] + [_cell(results.get((m, p))) for p in present] for m in methods]
     parts = [
@@ -93,8 +103,8 @@ def render_markdown(results_dir: Path, settings: Mapping[str, Any], command: str
         parts.append(
             _table(["method", "hyperparameters", f"thresholds ({', '.join(ids)})", "fit s"], rows)
         )
-        default, tests = choose_default(results, settings)
-        top = tests[0].first if tests else default
+        chosen, tests = choose_default(results, settings)
+        top = tests[0].first if tests else chosen["revised"]
         parts += [
             "",
             f"**Paired article bootstrap under A** ({settings['paired_resamples']} resamples): "
@@ -113,7 +123,10 @@ def render_markdown(results_dir: Path, settings: Mapping[str, Any], command: str
                 ],
             ),
             "",
-            f"Default by the declared rule (alpha {settings['alpha']}, then cost order): **{default}**.",
+            f"Declared rule (alpha {settings['alpha']}, then the cheapest of the methods the top "
+            f"one does not beat): `{chosen['declared']}`. Revised rule (the top method when it "
+            f"beats the former default `{settings['baseline']}` by the paired test, else "
+            f"`{settings['baseline']}`): **`{chosen['revised']}`**, the default.",
         ]
     return "\n".join(parts)
 
