@@ -39,3 +39,20 @@ def backend_kwargs(
             f"allowed: {sorted(common_keys | backend_keys[backend])}"
         )
     return backend, {k: v for k, v in params.items() if k in backend_keys[backend]}
+
+
+def resolve_device(device: str) -> str:
+    """Return a torch device string: ``auto`` becomes ``cuda`` when torch sees a GPU, else ``cpu``.
+
+    Raises:
+        InputError: ``device`` is not a non-empty string, or asks for CUDA that is absent.
+    """
+    import torch
+
+    if not isinstance(device, str) or not device:
+        raise InputError(f"device must be 'auto', 'cpu' or 'cuda[:i]', got {device!r}")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"device is {device!r} but torch sees no CUDA GPU; use device: auto")
+    return device
