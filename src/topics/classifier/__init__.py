@@ -16,7 +16,6 @@ from topics.classifier.embedded import (
     EmbedLogRegClassifier,
     EmbedSVMClassifier,
     TopicFeatureClassifier,
-    ZeroShotClassifier,
 )
 from topics.classifier.evaluate import (
     EvaluationResult,
@@ -41,6 +40,7 @@ from topics.classifier.single_label import (
     stratified_subset,
 )
 from topics.classifier.thresholds import best_threshold, tune_thresholds
+from topics.classifier.zeroshot import ZeroShotClassifier
 
 __all__ = [
     "METHODS",

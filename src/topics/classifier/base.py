@@ -16,6 +16,7 @@ import inspect
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -274,6 +275,24 @@ class ThemeClassifier:
     def _score(self, data: Inputs) -> np.ndarray:
         """Return ``(n, k)`` scores of a model fitted by :meth:`_fit_core`."""
         raise NotImplementedError
+
+    # --- plain-array state (see topics.classifier.persist) ----------------------------------
+
+    def _get_state(self, arrays: dict[str, np.ndarray], prefix: str, folder: Path) -> dict:
+        """Store the state of a model fitted by :meth:`_fit_core`; return JSON metadata.
+
+        Arrays go into ``arrays`` (keys starting with ``prefix``), other files under ``folder``.
+        """
+        raise InputError(
+            f"classifier '{self.method}' cannot be saved as plain arrays (no pickle); "
+            "use keywords, zeroshot, embed_logreg, embed_svm, embed_knn, stacked or finetune"
+        )
+
+    def _set_state(
+        self, state: dict, arrays: Mapping[str, np.ndarray], prefix: str, folder: Path
+    ) -> None:
+        """Restore what :meth:`_get_state` stored."""
+        raise InputError(f"classifier '{self.method}' has no plain-array state to restore")
 
     def __repr__(self) -> str:
         shown = {k: v for k, v in self.get_params().items() if k not in ("themes", "embedder")}

@@ -50,3 +50,44 @@ def logistic(C: float, seed: int | None, max_iter: int = 2000) -> Callable[[], L
 def linear_svm(C: float, seed: int | None) -> Callable[[], LinearSVC]:
     """Return a factory of class-balanced linear SVMs (scored by a sigmoid of the margin)."""
     return lambda: LinearSVC(C=C, class_weight="balanced", random_state=seed)
+
+
+#: Linear model classes that columns may hold, by the name stored in saved state.
+_LINEAR = {"logistic": LogisticRegression, "linear_svm": LinearSVC}
+
+
+def columns_state(columns: list[Column], arrays: dict[str, np.ndarray], prefix: str) -> list[Any]:
+    """Store fitted columns as plain arrays in ``arrays``; return their JSON description.
+
+    A constant column is its float; a linear one is ``{"kind", "key"}`` with ``<key>/coef`` and
+    ``<key>/intercept`` in ``arrays``.
+    """
+    out: list[Any] = []
+    for j, model in enumerate(columns):
+        if isinstance(model, float):
+            out.append(model)
+            continue
+        kind = next((k for k, cls in _LINEAR.items() if type(model) is cls), None)
+        if kind is None:
+            raise TypeError(f"cannot store a {type(model).__name__} column as plain arrays")
+        key = f"{prefix}/col{j}"
+        arrays[f"{key}/coef"] = np.asarray(model.coef_, dtype=np.float64)
+        arrays[f"{key}/intercept"] = np.asarray(model.intercept_, dtype=np.float64)
+        out.append({"kind": kind, "key": key})
+    return out
+
+
+def columns_from_state(state: list[Any], arrays: dict[str, np.ndarray]) -> list[Column]:
+    """Rebuild the columns of :func:`columns_state` (the same sklearn classes, same numbers)."""
+    columns: list[Column] = []
+    for item in state:
+        if not isinstance(item, dict):
+            columns.append(float(item))
+            continue
+        model = _LINEAR[item["kind"]]()
+        model.coef_ = arrays[f"{item['key']}/coef"]
+        model.intercept_ = arrays[f"{item['key']}/intercept"]
+        model.classes_ = np.array([0, 1])
+        model.n_features_in_ = model.coef_.shape[1]
+        columns.append(model)
+    return columns

@@ -1,131 +1,30 @@
-"""Classifiers on sentence embeddings (zero-shot, logistic, SVM, kNN) and on topic assignments."""
+"""Classifiers on sentence embeddings (logistic, SVM, kNN) and on topic assignments.
+
+Zero-shot similarity lives in :mod:`topics.classifier.zeroshot`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.preprocessing import OneHotEncoder
 
 from topics.classifier.base import Inputs, ThemeClassifier
-from topics.classifier.columns import fit_columns, linear_svm, logistic, score_columns
+from topics.classifier.columns import (
+    columns_from_state,
+    columns_state,
+    fit_columns,
+    linear_svm,
+    logistic,
+    score_columns,
+)
+from topics.classifier.zeroshot import unit_rows as _unit_rows
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.themes.taxonomy import Theme
-
-#: Theme vectors per (embedder identity, theme texts): descriptions are embedded once.
-_THEME_VECTORS: dict[tuple[str, tuple[tuple[str, ...], ...]], np.ndarray] = {}
-_VIEWS = ("description", "names", "keywords")
-
-
-def _unit_rows(vectors: np.ndarray) -> np.ndarray:
-    """L2-normalise the rows of ``vectors`` (zero rows stay zero)."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms > 0, norms, 1.0)
-
-
-def theme_texts(theme: Theme | str, views: Sequence[str]) -> tuple[str, ...]:
-    """Return the texts embedded for a theme: one per view (a bare class name is its own text)."""
-    if not isinstance(theme, Theme):
-        return (str(theme),)
-    bad = [v for v in views if v not in _VIEWS]
-    if bad or not views:
-        raise InputError(f"zeroshot.views {list(views)} must be a non-empty subset of {_VIEWS}")
-    text = {
-        "description": theme.description_zh,
-        "names": f"{theme.name_zh} {theme.name_en}",
-        "keywords": "、".join(theme.keywords_zh),
-    }
-    return tuple(text[v] for v in views)
-
-
-class ZeroShotClassifier(ThemeClassifier):
-    """Cosine similarity of unit embeddings to theme vectors; labels only tune thresholds.
-
-    A theme vector is the normalised mean of the embeddings of its ``views`` (Chinese
-    description, names, keyword list).
-
-    Args:
-        themes: Taxonomy themes, or class names (embedded as they are).
-        embedder: Embeds theme texts (and units when ``embeddings=`` is not given); must be
-            the model that made the unit embeddings.
-        views: Theme texts to average: any of ``description``, ``names``, ``keywords``.
-        calibration: ``minmax`` (per theme, min and max similarity over the training units
-            map to 0 and 1), ``softmax`` (over themes, with ``temperature``) or ``linear``
-            (``(cos + 1) / 2``).
-        temperature: Softmax temperature.
-        grid: Hyperparameter grid (e.g. ``{"temperature": [0.02, 0.05]}``).
-        inner_splits: Most inner tuning splits.
-        seed: Seed of unit-level tuning splits.
-    """
-
-    method = "zeroshot"
-    needs_embeddings = True
-
-    def __init__(
-        self,
-        themes: Sequence[Theme | str],
-        embedder: Embedder | None = None,
-        views: Sequence[str] = _VIEWS,
-        calibration: str = "minmax",
-        temperature: float = 0.05,
-        grid: Mapping[str, Sequence[Any]] | None = None,
-        inner_splits: int = 5,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(themes, grid, inner_splits, seed)
-        self.embedder = embedder
-        self.views = views
-        self.calibration = calibration
-        self.temperature = temperature
-
-    def theme_vectors(self) -> np.ndarray:
-        """Return the ``(k, d)`` unit-norm theme vectors."""
-        if self.embedder is None:
-            raise InputError("classifier 'zeroshot' needs an embedder to embed the themes")
-        texts = tuple(theme_texts(t, tuple(self.views)) for t in self.themes)
-        key = (self.embedder.identity(), texts)
-        if key not in _THEME_VECTORS:
-            flat = [x for group in texts for x in group]
-            vectors = _unit_rows(self.embedder.embed(flat))
-            starts = np.cumsum([0] + [len(g) for g in texts])
-            means = [
-                vectors[a:b].mean(axis=0) for a, b in zip(starts[:-1], starts[1:], strict=True)
-            ]
-            _THEME_VECTORS[key] = _unit_rows(np.stack(means))
-        return _THEME_VECTORS[key]
-
-    def _similarity(self, embeddings: np.ndarray) -> np.ndarray:
-        if embeddings.shape[1] != self.theme_vectors_.shape[1]:
-            raise InputError(
-                f"unit embeddings have {embeddings.shape[1]} dims, the zeroshot embedder gives "
-                f"{self.theme_vectors_.shape[1]}: embed units and themes with the same model"
-            )
-        return _unit_rows(embeddings) @ self.theme_vectors_.T
-
-    def _fit_core(self, data: Inputs, Y: np.ndarray) -> ZeroShotClassifier:
-        if self.calibration not in ("minmax", "softmax", "linear"):
-            raise InputError(
-                f"zeroshot.calibration is {self.calibration!r}; use minmax, softmax or linear"
-            )
-        self.theme_vectors_ = self.theme_vectors()
-        sims = self._similarity(data.embeddings)
-        self.low_, self.high_ = sims.min(axis=0), sims.max(axis=0)
-        return self
-
-    def _score(self, data: Inputs) -> np.ndarray:
-        sims = self._similarity(data.embeddings)
-        if self.calibration == "minmax":
-            span = np.where(self.high_ > self.low_, self.high_ - self.low_, 1.0)
-            return np.clip((sims - self.low_) / span, 0.0, 1.0)
-        if self.calibration == "softmax":
-            logits = sims / float(self.temperature)
-            logits -= logits.max(axis=1, keepdims=True)
-            weights = np.exp(logits)
-            return weights / weights.sum(axis=1, keepdims=True)
-        return (sims + 1.0) / 2.0
 
 
 class _EmbeddingLinear(ThemeClassifier):
@@ -153,6 +52,14 @@ class _EmbeddingLinear(ThemeClassifier):
 
     def _score(self, data: Inputs) -> np.ndarray:
         return score_columns(self.columns_, data.embeddings, len(data))
+
+    def _get_state(self, arrays: dict[str, np.ndarray], prefix: str, folder: Path) -> dict:
+        return {"columns": columns_state(self.columns_, arrays, prefix)}
+
+    def _set_state(
+        self, state: dict, arrays: Mapping[str, np.ndarray], prefix: str, folder: Path
+    ) -> None:
+        self.columns_ = columns_from_state(state["columns"], dict(arrays))
 
 
 class EmbedLogRegClassifier(_EmbeddingLinear):
@@ -241,6 +148,17 @@ class EmbedKNNClassifier(ThemeClassifier):
             votes = np.einsum("qk,qkc->qc", w, self.train_labels_[idx])
             out[start : start + len(idx)] = votes / w.sum(axis=1, keepdims=True)
         return out
+
+    def _get_state(self, arrays: dict[str, np.ndarray], prefix: str, folder: Path) -> dict:
+        arrays[f"{prefix}/train_vectors"] = self.train_vectors_
+        arrays[f"{prefix}/train_labels"] = self.train_labels_
+        return {}
+
+    def _set_state(
+        self, state: dict, arrays: Mapping[str, np.ndarray], prefix: str, folder: Path
+    ) -> None:
+        self.train_vectors_ = arrays[f"{prefix}/train_vectors"]
+        self.train_labels_ = arrays[f"{prefix}/train_labels"]
 
 
 class TopicFeatureClassifier(ThemeClassifier):

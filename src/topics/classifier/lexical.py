@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,12 +52,15 @@ def _require_themes(themes: Sequence[Theme | str], method: str) -> list[Theme]:
 
 
 def _keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str]:
-    """One regex for all keywords: longest first; Latin keywords match whole words only."""
+    """One regex for all keywords: longest first; Latin keywords match whole words only.
+
+    No keywords give a pattern that never matches.
+    """
     parts = []
     for word in sorted({unicodedata.normalize("NFKC", k).lower() for k in keywords}, key=len)[::-1]:
         escaped = re.escape(word)
         parts.append(f"(?<![a-z]){escaped}(?![a-z])" if word.isascii() else escaped)
-    return re.compile("|".join(parts))
+    return re.compile("|".join(parts) or "(?!)")
 
 
 class KeywordClassifier(ThemeClassifier):
@@ -124,6 +128,14 @@ class KeywordClassifier(ThemeClassifier):
 
     def _score(self, data: Inputs) -> np.ndarray:
         return 1.0 - np.exp(-self.hits(data.texts) / float(self.saturation))
+
+    def _get_state(self, arrays: dict[str, np.ndarray], prefix: str, folder: Path) -> dict:
+        return {}  # the keywords travel with the saved taxonomy
+
+    def _set_state(
+        self, state: dict, arrays: Mapping[str, np.ndarray], prefix: str, folder: Path
+    ) -> None:
+        self.fitted_ = True
 
 
 class TfidfLinearClassifier(ThemeClassifier):

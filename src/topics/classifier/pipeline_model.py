@@ -1,13 +1,15 @@
-"""The theme pipeline as an MLflow pyfunc model.
+"""The theme pipeline as an MLflow pyfunc model, logged the "models from code" way.
 
 Normalization, embedding, classifier, thresholds and nearest topic travel together, so that the
-model loads with ``mlflow.pyfunc.load_model`` and tags new texts.
+model loads with ``mlflow.pyfunc.load_model`` and tags new texts. Nothing is pickled: the model
+class comes from the code file ``theme_model_code.py`` (MLflow copies it into the model and runs
+it at load time), the encoder is stored as safetensors, the classifier as JSON + ``.npz`` arrays
+(:mod:`topics.classifier.persist`), the topic centroids as ``.npz``.
 """
 
 from __future__ import annotations
 
 import json
-import pickle
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,6 +17,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from topics.classifier.persist import save_classifier
+from topics.data.types import InputError
 
 try:  # mlflow is a core dependency; the class below must subclass its PythonModel
     from mlflow.pyfunc import PythonModel
@@ -30,6 +35,22 @@ INPUT_EXAMPLE = pd.DataFrame(
         ]
     }
 )
+
+
+#: The models-from-code file: it builds a :class:`ThemePipeline` and hands it to MLflow.
+MODEL_CODE = Path(__file__).with_name("theme_model_code.py")
+#: Embedding backends whose encoder is stored in (or rebuilt for) the logged model.
+SAVABLE_BACKENDS = ("sentence_transformers", "onnx")
+
+
+def save_encoder(model: str, folder: Path) -> Path:
+    """Save a sentence-transformers encoder as safetensors (+ its JSON configs) in ``folder``."""
+    from topics.embedding.resolve import resolve_model
+    from topics.embedding.sentence import load_model
+
+    encoder, _ = load_model(resolve_model(model), "cpu")
+    encoder.save(str(folder), safe_serialization=True)
+    return folder
 
 
 def topic_centroids(embeddings: np.ndarray, topics: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -79,28 +100,26 @@ class ThemePipeline(PythonModel):
     """Pyfunc model: a DataFrame with a ``text`` column in, themes and nearest topic out."""
 
     def load_context(self, context: Any) -> None:
-        """Rebuild tokenizer and embedder from the logged settings; load the fitted classifier."""
+        """Rebuild tokenizer and embedder from the logged settings and encoder; load the classifier."""
+        from topics.classifier.persist import load_classifier
         from topics.embedding import build_embedder
         from topics.tokenize import build_tokenizer
 
         art = context.artifacts
         self.settings = json.loads(Path(art["settings"]).read_text(encoding="utf-8"))
-        with open(art["classifier"], "rb") as fh:
-            self.classifier = pickle.load(fh)  # noqa: S301 - written by this project's own run
         topics = np.load(art["topics"], allow_pickle=False)
         self.topic_ids, self.centroids = topics["ids"], topics["centroids"]
         self.topic_labels = dict(
             zip(self.settings["topic_ids"], self.settings["topic_labels"], strict=True)
         )
         self.tokenizer = build_tokenizer(self.settings["tokenizer"])
-        if "embedder" in art:
-            with open(art["embedder"], "rb") as fh:
-                self.embedder = pickle.load(fh)  # noqa: S301 - fitted TF-IDF+SVD of this run
-            self.embedder.tokenizer = self.tokenizer
-        else:
-            self.embedder = build_embedder({**self.settings["embedding"], "cache": False})
-        self.classifier.tokenizer = self.tokenizer
-        self.classifier.embedder = self.embedder
+        emb_cfg = {**self.settings["embedding"], "cache": False}
+        if "encoder" in art:
+            emb_cfg["model"] = str(art["encoder"])
+        self.embedder = build_embedder(emb_cfg)
+        self.classifier = load_classifier(
+            art["classifier"], tokenizer=self.tokenizer, embedder=self.embedder
+        )
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Mapping | None = None):
         """Tag texts: one row per input with themes, per-theme probabilities and nearest topic."""
@@ -159,21 +178,17 @@ def log_theme_model(
     import mlflow
     from mlflow.models import infer_signature
 
+    emb_cfg = _plain(embedding_cfg)
+    if emb_cfg.get("backend") not in SAVABLE_BACKENDS:
+        raise InputError(
+            f"embedding backend {emb_cfg.get('backend')!r} cannot be logged without pickle; "
+            f"the theme model supports {SAVABLE_BACKENDS}"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        detached = classifier
-        saved = {k: getattr(detached, k, None) for k in ("tokenizer", "embedder")}
-        for key in saved:
-            setattr(detached, key, None)
-        try:
-            with open(tmp_path / "classifier.pkl", "wb") as fh:
-                pickle.dump(detached, fh)
-        finally:
-            for key, value in saved.items():
-                setattr(detached, key, value)
+        save_classifier(classifier, tmp_path / "classifier")
         ids, cents = topic_centroids(np.asarray(embeddings, dtype=np.float32), topics)
         np.savez(tmp_path / "topics.npz", ids=ids, centroids=cents)
-        emb_cfg = _plain(embedding_cfg)
         settings = {
             "embedding": {k: v for k, v in emb_cfg.items() if k not in {"cache_dir"}},
             "tokenizer": _plain(tokenizer_cfg),
@@ -183,25 +198,19 @@ def log_theme_model(
         }
         (tmp_path / "settings.json").write_text(json.dumps(settings, ensure_ascii=False, indent=1))
         artifacts = {
-            "classifier": str(tmp_path / "classifier.pkl"),
+            "classifier": str(tmp_path / "classifier"),
             "topics": str(tmp_path / "topics.npz"),
             "settings": str(tmp_path / "settings.json"),
         }
-        if emb_cfg.get("backend") == "tfidf_svd":
-            inner = getattr(embedder, "embedder", embedder)
-            tok, inner.tokenizer = inner.tokenizer, None
-            try:
-                with open(tmp_path / "embedder.pkl", "wb") as fh:
-                    pickle.dump(inner, fh)
-            finally:
-                inner.tokenizer = tok
-            artifacts["embedder"] = str(tmp_path / "embedder.pkl")
+        if emb_cfg.get("backend") == "sentence_transformers":
+            save_encoder(emb_cfg["model"], tmp_path / "encoder")
+            artifacts["encoder"] = str(tmp_path / "encoder")
         model = ThemePipeline()
         model.load_context(type("Context", (), {"artifacts": artifacts})())
         output = model.predict(None, INPUT_EXAMPLE)
         kwargs = {
             "name": name,
-            "python_model": model,
+            "python_model": str(MODEL_CODE),
             "artifacts": artifacts,
             "input_example": INPUT_EXAMPLE,
             "pip_requirements": _requirements(),

@@ -12,10 +12,13 @@ from topics.classifier.embedded import (
     EmbedLogRegClassifier,
     EmbedSVMClassifier,
     TopicFeatureClassifier,
-    ZeroShotClassifier,
 )
+from topics.classifier.ensemble import StackedClassifier
+from topics.classifier.finetune_method import FineTunedClassifier
 from topics.classifier.lexical import CachingTokenizer, KeywordClassifier, TfidfLinearClassifier
+from topics.classifier.pooled import SentencePooledClassifier
 from topics.classifier.setfit_method import SetFitClassifier
+from topics.classifier.zeroshot import ZeroShotClassifier
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.themes.taxonomy import Theme
@@ -32,6 +35,9 @@ METHODS: dict[str, type[ThemeClassifier]] = {
         EmbedKNNClassifier,
         TopicFeatureClassifier,
         SetFitClassifier,
+        StackedClassifier,
+        FineTunedClassifier,
+        SentencePooledClassifier,
     )
 }
 #: Config keys read here, not passed to the method.

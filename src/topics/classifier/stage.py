@@ -1,8 +1,13 @@
 """The theme stage of a run: evaluate the configured classifier, tag every unit, profile articles.
 
+The training data is ``theme_training`` (``authored``: the authored set of ``seeds/themes/``;
+``gold``: the hand-labelled seed paragraphs).
+
 * On units with gold labels (the seed paragraphs), the classifier is evaluated with
-  leave-one-article-out CV, then fitted on all of them.
-* On other units (sentence units, a user corpus), it is fitted on the bundled seed gold and applied.
+  leave-one-article-out CV (the authored set added to every training fold), and, when the
+  authored set is used, under protocol A (trained on the authored set only, scored on the gold:
+  ``themes/A/...`` metrics); then it is fitted on all the training data.
+* On other units (sentence units, a user corpus), it is fitted on the training data and applied.
 * On a single-label corpus with a held-out split (``data=thucnews``), it is trained on the train
   split and scored on the eval split (accuracy, macro-F1).
 """
@@ -50,6 +55,51 @@ def _seed_training_set(
     return units, label_matrix(gold, units, ids), vectors
 
 
+def _training_parts(ctx: Any) -> tuple[str, ...]:
+    parts = tuple(ctx.cfg.get("theme_training") or ("gold",))
+    bad = sorted(set(parts) - {"authored", "gold"})
+    if bad or not parts:
+        raise ValueError(
+            f"theme_training is {list(parts)}; use a non-empty subset of [authored, gold]"
+        )
+    return parts
+
+
+def _authored(ctx: Any, ids: list[str]) -> Any:
+    from topics.classifier.protocol_report import authored_set
+
+    return authored_set(ids, 5, int(ctx.cfg.get("seed") or 0))
+
+
+def _evaluate_with_authored(ctx: Any, clf: Any, units: pd.DataFrame, Y: np.ndarray, ids: list[str]):
+    """Protocol A (logged as ``themes/A/...``) and B (the LOAO result, returned)."""
+    from topics.classifier.evaluate import EvaluationResult
+    from topics.classifier.protocols import LabeledSet, protocol_a, protocol_b
+
+    seed, n = ctx.cfg.get("seed"), int(ctx.cfg.classifier.get("n_resamples", 1000))
+    authored = _authored(ctx, ids)
+    gold = LabeledSet(
+        units.norm.tolist(), Y, units.doc_id.astype(str).to_numpy(), units.unit_id.tolist()
+    )
+    res_a, _ = protocol_a(
+        clf, authored, gold, name=ctx.cfg.classifier.name, n_resamples=n, seed=seed
+    )
+    ctx.log_metrics({k.replace("themes/", "themes/A/", 1): v for k, v in res_a.summary.items()})
+    res = protocol_b(clf, authored, gold, name=ctx.cfg.classifier.name, n_resamples=n, seed=seed)
+    return authored, EvaluationResult(
+        method=res.method,
+        theme_ids=ids,
+        per_theme=res.per_theme,
+        summary=res.summary,
+        oof_scores=res.scores,
+        oof_pred=res.pred,
+        gold=res.gold,
+        unit_ids=res.unit_ids,
+        doc_ids=res.doc_ids,
+        seconds=res.seconds,
+    )
+
+
 def run_theme_stage(ctx: Any) -> None:
     """Run the theme stage on a job context (see :mod:`topics.runner`)."""
     from topics.classifier import build_classifier, evaluate, theme_profile, write_profile_heatmap
@@ -75,17 +125,24 @@ def run_theme_stage(ctx: Any) -> None:
     out.mkdir(parents=True, exist_ok=True)
     gold = load_gold(theme_ids=ids)
     check = check_gold(gold, units)
+    parts = _training_parts(ctx)
+    if clf.needs_topics and "authored" in parts:
+        log.warning("themes: %s needs topic assignments; the authored set has none", clf.method)
+        parts = ("gold",)
     if check.ok:
         Y = label_matrix(gold, units, ids)
-        res = evaluate(
-            clf,
-            units,
-            Y,
-            embeddings=vectors,
-            topics=topics,
-            seed=cfg.get("seed"),
-            n_resamples=int(cfg.classifier.get("n_resamples", 1000)),
-        )
+        if "authored" in parts:
+            authored, res = _evaluate_with_authored(ctx, clf, units, Y, ids)
+        else:
+            res = evaluate(
+                clf,
+                units,
+                Y,
+                embeddings=vectors,
+                topics=topics,
+                seed=cfg.get("seed"),
+                n_resamples=int(cfg.classifier.get("n_resamples", 1000)),
+            )
         res.per_theme.to_csv(out / "per_theme.csv")
         res.predictions_frame().to_parquet(out / "oof_predictions.parquet", index=False)
         res.write_figures(out / "figures", labels=[t.name_zh for t in themes])
@@ -95,10 +152,14 @@ def run_theme_stage(ctx: Any) -> None:
         ctx.log_metrics(
             {f"themes/gold/{item}": float(row["count"]) for item, row in stats.iterrows()}
         )
-        fitted = clf.spawn().fit(
-            units.norm.tolist(), Y, vectors, topics, groups=units.doc_id.tolist()
-        )
-        ctx.rec.set_tags({"themes/trained_on": "this run's units (gold labels)"})
+        if "authored" in parts:
+            fitted = _fit_with_authored(clf, authored, units, Y, "gold" in parts)
+            ctx.rec.set_tags({"themes/trained_on": _trained_on(authored, units, "gold" in parts)})
+        else:
+            fitted = clf.spawn().fit(
+                units.norm.tolist(), Y, vectors, topics, groups=units.doc_id.tolist()
+            )
+            ctx.rec.set_tags({"themes/trained_on": "this run's units (gold labels)"})
     else:
         log.info(
             "themes: units have no gold labels (%s); training on the seed gold", check.describe()
@@ -109,10 +170,17 @@ def run_theme_stage(ctx: Any) -> None:
                 "use it with the seed corpus in paragraph units"
             )
         seed_units, Y, seed_vectors = _seed_training_set(ctx, ids)
-        fitted = clf.spawn().fit(
-            seed_units.norm.tolist(), Y, seed_vectors, groups=seed_units.doc_id.tolist()
-        )
-        ctx.rec.set_tags({"themes/trained_on": f"seed gold ({len(seed_units)} paragraphs)"})
+        if "authored" in parts:
+            authored = _authored(ctx, ids)
+            fitted = _fit_with_authored(clf, authored, seed_units, Y, "gold" in parts)
+            ctx.rec.set_tags(
+                {"themes/trained_on": _trained_on(authored, seed_units, "gold" in parts)}
+            )
+        else:
+            fitted = clf.spawn().fit(
+                seed_units.norm.tolist(), Y, seed_vectors, groups=seed_units.doc_id.tolist()
+            )
+            ctx.rec.set_tags({"themes/trained_on": f"seed gold ({len(seed_units)} paragraphs)"})
     texts = units.norm.tolist()
     scores = fitted.predict_proba(texts, vectors, topics)
     pred = fitted.predict(texts, vectors, topics)
@@ -134,8 +202,29 @@ def run_theme_stage(ctx: Any) -> None:
         _log_model(ctx, fitted, ids)
 
 
+def _fit_with_authored(
+    clf: Any, authored: Any, units: pd.DataFrame, Y: np.ndarray, with_gold: bool
+) -> Any:
+    """Fit on the authored set, plus the gold paragraphs when ``with_gold``."""
+    from topics.classifier.protocols import LabeledSet, concat
+
+    data = authored
+    if with_gold:
+        gold = LabeledSet(
+            units.norm.tolist(), Y, units.doc_id.astype(str).to_numpy(), units.unit_id.tolist()
+        )
+        data = concat(authored, gold)
+    return clf.spawn().fit(data.texts, data.Y, groups=data.groups)
+
+
+def _trained_on(authored: Any, units: pd.DataFrame, with_gold: bool) -> str:
+    gold = f" + seed gold ({len(units)} paragraphs)" if with_gold else ""
+    return f"authored set ({len(authored)} texts){gold}"
+
+
 def _log_model(ctx: Any, fitted: Any, ids: list[str]) -> None:
-    from topics.classifier.pipeline_model import log_theme_model
+    from topics.classifier.pipeline_model import SAVABLE_BACKENDS
+    from topics.data.types import InputError
 
     result = ctx.state.get("topics")
     vectors = ctx.state.get("embeddings")
@@ -148,7 +237,25 @@ def _log_model(ctx: Any, fitted: Any, ids: list[str]) -> None:
         if result is None
         else dict(zip(result.topics_table.topic, result.topics_table.label, strict=True))
     )
-    uri = log_theme_model(
+    backend = ctx.cfg.embedding.get("backend")
+    if backend not in SAVABLE_BACKENDS:
+        log.warning(
+            "themes: embedding backend %s cannot be logged without pickle; no theme model", backend
+        )
+        return
+    try:
+        uri = _log(ctx, fitted, ids, vectors, topics, labels)
+    except InputError as err:  # e.g. a method without a plain-array form
+        log.warning("themes: the theme model is not logged: %s", err)
+        return
+    ctx.rec.set_tags({"themes/model_uri": uri})
+    ctx.state["theme_model_uri"] = uri
+
+
+def _log(ctx: Any, fitted: Any, ids: list[str], vectors: Any, topics: Any, labels: Any) -> str:
+    from topics.classifier.pipeline_model import log_theme_model
+
+    return log_theme_model(
         fitted,
         embedder=ctx.state.get("embedder"),
         embedding_cfg=ctx.cfg.embedding,
@@ -159,8 +266,6 @@ def _log_model(ctx: Any, fitted: Any, ids: list[str]) -> None:
         topic_labels=labels,
         run_id=ctx.rec.run_id,
     )
-    ctx.rec.set_tags({"themes/model_uri": uri})
-    ctx.state["theme_model_uri"] = uri
 
 
 def _single_label(ctx: Any) -> None:

@@ -1,0 +1,7 @@
+"""Models-from-code entry of the logged theme model (MLflow runs this file at load time)."""
+
+from mlflow.models import set_model
+
+from topics.classifier.pipeline_model import ThemePipeline
+
+set_model(ThemePipeline())

@@ -1,0 +1,120 @@
+"""The logged theme model: models from code, no pickle, same predictions in a fresh process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from topics.classifier import build_classifier
+from topics.classifier.pipeline_model import log_theme_model
+from topics.classifier.protocol_report import authored_set
+from topics.classifier.protocols import LabeledSet, concat
+from topics.paths import config_dir
+from topics.preprocess.normalize import normalize_for_model
+
+TEXTS = [
+    "金融機構自建算力集群",
+    "银行加快招聘大模型算法人才，并为员工开设提示词工程培训。",
+    "The insurer set up a data governance office to clean and label its claims data.",
+    "監管機構要求銀行說明演算法決策並保護客戶隱私。",
+    "今天天气晴朗。",
+]
+PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".bin", ".pt", ".pth", ".cloudpickle"}
+
+
+def _default_classifier_cfg() -> dict:
+    """The default ``classifier`` of configs/config.yaml, with ``${seed}`` resolved."""
+    main = OmegaConf.load(config_dir() / "config.yaml")
+    defaults = OmegaConf.to_container(main.defaults)
+    name = next(d["classifier"] for d in defaults if isinstance(d, dict) and "classifier" in d)
+    node = OmegaConf.merge(
+        {"seed": 0}, {"c": OmegaConf.load(config_dir() / "classifier" / f"{name}.yaml")}
+    )
+    return OmegaConf.to_container(node, resolve=True)["c"]
+
+
+@pytest.mark.slow
+def test_logged_default_model_loads_in_a_fresh_process_without_pickle(
+    units, gold_y, themes, ids, embedder, tokenizer, tmp_path
+):
+    gold = LabeledSet(units.norm.tolist(), gold_y, units.doc_id.to_numpy(), units.unit_id.tolist())
+    train = concat(authored_set(ids, 5, 0), gold)
+    clf = build_classifier(
+        _default_classifier_cfg(), themes, tokenizer=tokenizer, embedder=embedder
+    )
+    fitted = clf.fit(train.texts, train.Y, groups=train.groups)
+    norm = [normalize_for_model(t) for t in TEXTS]
+    expected = fitted.predict_proba(norm)
+
+    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(tracking)
+    try:
+        mlflow.set_experiment("theme-model-test")
+        with mlflow.start_run() as run:
+            vectors = np.asarray(embedder.embed(units.norm.tolist()))
+            uri = log_theme_model(
+                fitted,
+                embedder=embedder,
+                embedding_cfg={
+                    "backend": "sentence_transformers",
+                    "model": "m3e-small",
+                    "device": "cpu",
+                    "batch_size": 32,
+                    "normalize": True,
+                    "max_seq_length": 512,
+                    "show_progress": False,
+                    "seed": 0,
+                },
+                tokenizer_cfg=OmegaConf.to_container(
+                    OmegaConf.load(config_dir() / "tokenizer" / "jieba.yaml")
+                ),
+                theme_ids=ids,
+                embeddings=vectors,
+                topics=[0] * len(vectors),
+                topic_labels={0: "all"},
+                run_id=run.info.run_id,
+            )
+        local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path / "model")))
+    finally:
+        mlflow.set_tracking_uri(None)
+
+    files = [p for p in local.rglob("*") if p.is_file()]
+    assert not [p for p in files if p.suffix in PICKLE_SUFFIXES], "a pickle-like file was logged"
+    assert any(p.name == "model.safetensors" for p in files)
+    assert "theme_model_code.py" in {p.name for p in files}
+    mlmodel = (local / "MLmodel").read_text()
+    assert "model_code_path" in mlmodel and "python_model.pkl" not in mlmodel
+
+    script = (
+        "import json, sys, mlflow, pandas as pd\n"
+        "m = mlflow.pyfunc.load_model(sys.argv[1])\n"
+        "out = m.predict(pd.DataFrame({'text': json.loads(sys.argv[2])}))\n"
+        "print(out.drop(columns=['text']).to_json(orient='records'))\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(local), json.dumps(TEXTS, ensure_ascii=False)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = pd.DataFrame(json.loads(proc.stdout.strip().splitlines()[-1]))
+    probs = out[[f"p_{t}" for t in ids]].to_numpy()
+    np.testing.assert_allclose(probs, expected, atol=1e-5)
+    pred = expected >= fitted.thresholds_
+    themes_in = [",".join(t for t, on in zip(ids, row, strict=True) if on) for row in pred]
+    assert out.themes.fillna("").tolist() == themes_in
+    assert "compute" in out.themes[0].split(",")  # 金融機構自建算力集群
+    assert "talent" in out.themes[1].split(",")
