@@ -11,10 +11,13 @@ from omegaconf import OmegaConf
 from topics.paths import config_dir
 from topics.tracking import flatten_config
 
+#: folders of configs/ that are not groups of a run: Hydra's own, and the settings of the theme
+#: protocols script (scripts/theme_protocols.py reads configs/protocols/themes.yaml as plain YAML)
+NOT_GROUPS = {"hydra", "protocols"}
 GROUPS = {
     p.parent.name: sorted(q.stem for q in p.parent.glob("*.yaml"))
     for p in config_dir().glob("*/*.yaml")
-    if p.parent.name != "hydra"
+    if p.parent.name not in NOT_GROUPS
 }
 NESTED = {
     f"topic_model/{p.parent.name}": sorted(q.stem for q in p.parent.glob("*.yaml"))
