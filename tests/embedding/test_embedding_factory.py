@@ -35,12 +35,8 @@ def test_sentence_transformer_configs(name, model, max_len, tmp_path):
     assert built.cache.root == tmp_path / "cache" / "embeddings"
     inner = built.embedder
     assert isinstance(inner, SentenceTransformerEmbedder)
-    assert (inner.model, inner.max_seq_length, inner.normalize, inner.seed) == (
-        model,
-        max_len,
-        True,
-        11,
-    )
+    assert (inner.model, inner.max_seq_length, inner.normalize) == (model, max_len, True)
+    assert "seed" not in node  # inference takes no seed
 
 
 def test_tfidf_config_embeds_through_the_cache(tmp_path, tokenizer, seed_units):
@@ -58,6 +54,13 @@ def test_tfidf_config_embeds_through_the_cache(tmp_path, tokenizer, seed_units):
 def test_plain_mapping_without_cache():
     built = build_embedder({"backend": "sentence_transformers", "model": "m3e-small"})
     assert isinstance(built, SentenceTransformerEmbedder) and built.batch_size == 32
+
+
+def test_configs_of_earlier_runs_with_an_embedding_seed_still_build():
+    """Runs logged before embedding.seed was dropped store it; it never changed a vector."""
+    for backend in ("sentence_transformers", "onnx"):
+        built = build_embedder({"backend": backend, "model": "m3e-small", "seed": 42})
+        assert not hasattr(built, "seed")
 
 
 @pytest.mark.parametrize(

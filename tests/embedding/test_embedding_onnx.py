@@ -85,11 +85,10 @@ def test_configs_build_onnx_embedders(tmp_path):
         assert isinstance(inner, OnnxEmbedder) and inner.quantize == quantize
         assert Path(inner.onnx_dir) == tmp_path / "onnx"
         assert built.cache.root == tmp_path / "embeddings"
-        assert (inner.model, inner.max_seq_length, inner.intra_op_threads, inner.seed) == (
+        assert (inner.model, inner.max_seq_length, inner.intra_op_threads) == (
             "m3e-small",
             512,
             None,
-            11,
         )
     assert not (tmp_path / "onnx").exists()  # nothing is exported before it is needed
 

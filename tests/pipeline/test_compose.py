@@ -60,7 +60,8 @@ def test_experiments_are_diff_only():
 
 def test_seeds_everywhere(tmp_path):
     cfg, _ = compose_job(tmp_path)
-    for node in ("preprocess", "embedding", "topic_model"):
+    for node in ("preprocess", "topic_model"):
         assert cfg[node].seed == cfg.seed
-    cfg, _ = compose_job(tmp_path, ["seed=7"])
-    assert cfg.topic_model.seed == 7 and cfg.embedding.seed == 7
+    assert "seed" not in cfg.embedding  # m3e_small: inference takes no seed
+    cfg, _ = compose_job(tmp_path, ["seed=7", "embedding=tfidf_svd"])
+    assert cfg.topic_model.seed == 7 and cfg.embedding.seed == 7  # the SVD's random_state

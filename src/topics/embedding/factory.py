@@ -26,7 +26,6 @@ BACKEND_KEYS: dict[str, set[str]] = {
         "normalize",
         "max_seq_length",
         "show_progress",
-        "seed",
     },
     "onnx": {
         "model",
@@ -37,10 +36,12 @@ BACKEND_KEYS: dict[str, set[str]] = {
         "max_seq_length",
         "max_batch_tokens",
         "intra_op_threads",
-        "seed",
     },
     "tfidf_svd": {"n_components", "min_df", "max_df", "sublinear_tf", "seed"},
 }
+#: Keys no longer in the configs of these backends but stored with earlier runs (their config,
+#: logged theme models): ``seed`` never changed a vector of either. Dropped, so those runs load.
+RETIRED_KEYS: dict[str, set[str]] = {"sentence_transformers": {"seed"}, "onnx": {"seed"}}
 
 
 class EmbedderSetup:
@@ -87,6 +88,8 @@ def build_embedder(
 
     """
     params = plain(cfg)
+    for key in RETIRED_KEYS.get(params.get("backend"), ()):
+        params.pop(key, None)
     backend, kwargs = backend_kwargs("embedding", params, BACKEND_KEYS, COMMON_KEYS)
     embedder: Embedder
     if backend == "tfidf_svd":

@@ -64,7 +64,6 @@ class OnnxEmbedder:
         max_batch_tokens: Most tokens per forward pass (rows x longest row): long texts go in
             smaller batches, which is faster on CPU and bounds the attention memory.
         intra_op_threads: ONNX Runtime threads; ``None`` uses all physical cores.
-        seed: Accepted for symmetry with the other backends; ONNX inference is deterministic.
 
     """
 
@@ -78,7 +77,6 @@ class OnnxEmbedder:
         max_seq_length: int | None = None,
         max_batch_tokens: int = 1024,
         intra_op_threads: int | None = None,
-        seed: int | None = None,
     ) -> None:
         self.model = model
         self.quantize = quantize
@@ -88,7 +86,6 @@ class OnnxEmbedder:
         self.max_seq_length = max_seq_length
         self.max_batch_tokens = max_batch_tokens
         self.intra_op_threads = intra_op_threads
-        self.seed = seed
 
     @property
     def name(self) -> str:

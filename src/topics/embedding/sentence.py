@@ -134,7 +134,6 @@ class SentenceTransformerEmbedder:
         max_seq_length: Token limit per text; ``None`` keeps the model's own.
         show_progress: Progress bar: ``True``/``False``, or ``None`` for "stderr is a TTY and
             ``CI`` is unset".
-        seed: Seeds torch before encoding when not ``None`` (inference is deterministic anyway).
 
     """
 
@@ -146,7 +145,6 @@ class SentenceTransformerEmbedder:
         normalize: bool = True,
         max_seq_length: int | None = None,
         show_progress: bool | None = None,
-        seed: int | None = None,
     ) -> None:
         self.model = model
         self.device = device
@@ -154,7 +152,6 @@ class SentenceTransformerEmbedder:
         self.normalize = normalize
         self.max_seq_length = max_seq_length
         self.show_progress = show_progress
-        self.seed = seed
 
     @property
     def name(self) -> str:
@@ -206,10 +203,6 @@ class SentenceTransformerEmbedder:
         model, default_max_len = self._loaded()
         if not items:
             return empty_vectors(self.dim)
-        if self.seed is not None:
-            import torch
-
-            torch.manual_seed(self.seed)
         model.max_seq_length = (
             default_max_len if self.max_seq_length is None else self.max_seq_length
         )
