@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from jobcfg import compose_job
 from topics.data.types import InputError
 from topics.embedding import (
     CachedEmbedder,
@@ -23,7 +24,6 @@ from topics.embedding import (
 )
 from topics.embedding.onnx_export import TMP_PREFIX, export_dir, is_complete
 from topics.embedding.onnx_runtime import MODEL_FILE, length_batches
-from topics.paths import config_dir
 
 pytest.importorskip("onnxruntime", reason="the onnx backend needs `pip install onnxruntime onnx`")
 
@@ -31,10 +31,9 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def embedding_node(name: str, cache_dir: Path):
-    """Load ``configs/embedding/<name>.yaml`` under a root giving ``paths`` and ``seed``."""
-    root = OmegaConf.create({"paths": {"cache_dir": str(cache_dir)}, "seed": 11})
-    root.embedding = OmegaConf.load(config_dir() / "embedding" / f"{name}.yaml")
-    return root.embedding
+    """Compose ``embedding=<name>`` (with its defaults list) with ``paths.cache_dir=cache_dir``."""
+    cfg, _ = compose_job(cache_dir, [f"embedding={name}", f"paths.cache_dir={cache_dir}"])
+    return OmegaConf.create(OmegaConf.to_container(cfg.embedding, resolve=True))
 
 
 def mean_cosine(a: np.ndarray, b: np.ndarray) -> float:

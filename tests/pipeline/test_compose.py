@@ -58,6 +58,20 @@ def test_experiments_are_diff_only():
         assert len(text.splitlines()) < 60, f"{path.name} should hold only its differences"
 
 
+def test_int8_onnx_config_is_the_fp32_one_with_its_own_name_and_quantize(tmp_path):
+    """m3e_small_onnx_int8.yaml inherits m3e_small_onnx.yaml through its defaults list."""
+    fp32, int8 = (
+        OmegaConf.to_container(compose_job(tmp_path, [f"embedding={name}"])[0].embedding)
+        for name in ("m3e_small_onnx", "m3e_small_onnx_int8")
+    )
+    keys = {"name", "backend", "model", "quantize", "onnx_dir", "batch_size", "normalize"}
+    keys |= {"max_seq_length", "max_batch_tokens", "intra_op_threads", "cache", "cache_dir"}
+    assert set(fp32) == set(int8) == keys
+    changed = {k: v for k, v in int8.items() if fp32[k] != v}
+    assert changed == {"name": "m3e_small_onnx_int8", "quantize": "int8"}
+    assert fp32["quantize"] == "none" and "defaults" not in int8
+
+
 def test_seeds_everywhere(tmp_path):
     cfg, _ = compose_job(tmp_path)
     for node in ("preprocess", "topic_model"):
