@@ -283,8 +283,26 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
         ctx.log_metrics({"time/total_s": time.perf_counter() - start})
         run_id = getattr(rec, "run_id", None)
         print(console_summary(ctx, run_id))
-    objective = ctx.metrics.get(str(cfg.get("objective_metric", "")))
+    objective = objective_value(ctx.metrics, cfg.get("objective_metric"))
     return RunResult(run_id=run_id, output_dir=out, metrics=ctx.metrics, objective=objective)
+
+
+def objective_value(metrics: dict[str, float], name: str | None) -> float | None:
+    """Return the metric ``objective_metric`` names for a sweeper; ``None`` when it is unset.
+
+    Raises:
+        InputError: ``name`` is not among the run's metrics (the message lists them).
+    """
+    if name is None:
+        return None
+    if name not in metrics:
+        from topics.data.types import InputError
+
+        raise InputError(
+            f"objective_metric={name!r} is not a metric of this run; set it to one of "
+            f"{sorted(metrics)}, or to null"
+        )
+    return float(metrics[name])
 
 
 def resolved_config(cfg: DictConfig) -> dict[str, Any]:
