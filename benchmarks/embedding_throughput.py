@@ -7,6 +7,9 @@ stratified train subset. Prints a Markdown table.
 
     .venv/bin/python benchmarks/embedding_throughput.py [--threads 2] [--data PATH] [--profile]
 
+Writes ``benchmarks/results/embedding_throughput.json`` (``--out``); ``benchmarks/tables.py``
+renders it into ``benchmarks/README.md``.
+
 THUCNews parts are skipped with a message when ``../shared/data`` (or ``$TOPICS_SHARED_DATA``)
 is absent. ONNX exports are made (untimed) before the measurements, in ``--onnx-dir``.
 """
@@ -27,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _bench as bench
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,6 +99,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile",
         action="store_true",
         help="print a cProfile summary of each backend's headline run",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "benchmarks" / "results" / "embedding_throughput.json"
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -339,6 +346,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"unknown backend(s) {unknown}; choose from {list(BACKENDS)}")
     texts, labels = load_data(args)
     load_before = os.getloadavg()
+    before = bench.machine()
     with tempfile.TemporaryDirectory(prefix="embedding-bench-") as tmp:
         workdir = Path(tmp)
         (workdir / "texts.json").write_text(json.dumps(texts, ensure_ascii=False), "utf-8")
@@ -350,8 +358,18 @@ def main(argv: list[str] | None = None) -> None:
             for name in names:
                 rows[name] = best_of(rows.get(name, {}), run_worker(name, argv, workdir))
         compare(rows, workdir, labels, args.seed)
-    print("\n" + describe(args, texts, load_before) + "\n")
+    settings = describe(args, texts, load_before)
+    print("\n" + settings + "\n")
     print(table(rows))
+    payload = {
+        "benchmark": "embedding_throughput",
+        "machine_before": before,
+        "machine_after": bench.machine(),
+        "settings": settings,
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "rows": rows,
+    }
+    bench.write_json(args.out, payload)
 
 
 if __name__ == "__main__":
