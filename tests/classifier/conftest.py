@@ -41,7 +41,7 @@ def embedder(tmp_path_factory):
     """The real packaged m3e-small, behind a disk cache in a temporary folder."""
     from topics.embedding import CachedEmbedder, EmbeddingCache, SentenceTransformerEmbedder
 
-    model = SentenceTransformerEmbedder("m3e-small", show_progress=False, seed=0)
+    model = SentenceTransformerEmbedder("m3e-small", show_progress=False)
     return CachedEmbedder(model, EmbeddingCache(tmp_path_factory.mktemp("emb-cache")))
 
 

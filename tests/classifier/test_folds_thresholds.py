@@ -91,6 +91,7 @@ def test_tune_thresholds_per_column_and_shape_check():
     th = tune_thresholds(scores, Y)
     assert th.shape == (3,)
     assert ((scores >= th) == Y).mean() > 0.8
-    assert 0 < macro_average_precision(scores, Y) <= 1
+    chance = max(macro_average_precision(rng.random(Y.shape), Y) for _ in range(20))
+    assert macro_average_precision(scores, Y) > chance + 0.2  # a random scorer ranks worse
     with pytest.raises(ValueError, match="differ in shape"):
         tune_thresholds(scores[:, :2], Y)

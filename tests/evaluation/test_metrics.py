@@ -8,7 +8,13 @@ import pytest
 
 @pytest.mark.slow
 def test_topic_metrics_on_the_seed_corpus(root_cfg, project_tokenizer, seed_units, seed_embeddings):
-    from topics.evaluation import evaluate_topics, topic_metrics, unit_tokens
+    from topics.evaluation import (
+        evaluate_topics,
+        label_agreement,
+        npmi_coherence,
+        topic_metrics,
+        unit_tokens,
+    )
     from topics.topic_model import build_topic_model, fit_topics
 
     model = build_topic_model(root_cfg.topic_model, project_tokenizer)
@@ -23,12 +29,31 @@ def test_topic_metrics_on_the_seed_corpus(root_cfg, project_tokenizer, seed_unit
     assert m["topics/n_topics"] == result.n_topics == len(ev.per_topic)
     # topic words come from the same tokenizer, so every one of them occurs in the corpus
     assert m["topics/npmi_missing_words"] == 0
-    assert -1.0 <= m["topics/npmi_mean"] <= 1.0
     assert m["topics/npmi_mean"] == pytest.approx(np.nanmean(ev.per_topic.npmi))
-    assert 0.0 < m["topics/diversity"] <= 1.0
+    # baselines: the same number of words drawn at random from the corpus vocabulary cohere
+    # less, and topics score higher against the articles than against shuffled article labels
+    rng = np.random.default_rng(0)
+    words = [w.split() for w in ev.per_topic.words]
+    vocab = sorted({t for toks in tokens for t in toks})
+    random_words = [list(rng.choice(vocab, size=len(w), replace=False)) for w in words]
+    chance_npmi = npmi_coherence(tokens, random_words).mean
+    assert m["topics/npmi_mean"] > chance_npmi + 0.1, (m["topics/npmi_mean"], chance_npmi)
+    n_words = sum(len(w) for w in words)
+    assert m["topics/diversity"] == pytest.approx(len({t for w in words for t in w}) / n_words)
+    assert m["topics/diversity"] > 1 / m["topics/n_topics"]  # not every topic the same words
     assert m["topics/outlier_ratio_before"] == result.outlier_ratio_before
+    assignments = result.assignments
+    placed = (assignments["topic_before_outlier_reduction"] == -1).to_numpy()
+    shuffled = [
+        label_agreement(
+            assignments["topic"].to_numpy(), rng.permutation(seed_units.doc_id), outliers=placed
+        )
+        for _ in range(20)
+    ]
     for name in ("nmi", "ari", "v_measure", "nmi_no_outliers"):
-        assert -1.0 <= m[f"topics/{name}"] <= 1.0
+        chance = max(s[f"topics/{name}"] for s in shuffled)
+        print(f"{name}: {m[f'topics/{name}']:.3f} vs shuffled labels at most {chance:.3f}")
+        assert m[f"topics/{name}"] > chance, name
     assert m["topics/n_labeled"] == len(seed_units)
     assert m["topics/n_labeled_no_outliers"] == round(
         len(seed_units) * (1 - result.outlier_ratio_before)
