@@ -4,7 +4,7 @@
     python scripts/theme_protocols.py --methods keywords embed_logreg --protocols A C
     python scripts/theme_protocols.py --render              # tables from the stored results only
 
-Settings: configs/protocols/themes.yaml. Results: one JSON + parquet file per method.
+Settings: configs/theme_protocols.yaml. Results: one JSON + parquet file per method.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main() -> None:
     """Run the selected methods and protocols, then render the README tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--settings", help="protocol settings YAML (default: configs/protocols/themes.yaml)"
+        "--settings", help="protocol settings YAML (default: configs/theme_protocols.yaml)"
     )
     parser.add_argument("--methods", nargs="*", help="names of methods entries (default: all)")
     parser.add_argument("--protocols", nargs="*", help="subset of the settings' protocols")

@@ -118,3 +118,23 @@ def test_logged_default_model_loads_in_a_fresh_process_without_pickle(
     assert out.themes.fillna("").tolist() == themes_in
     assert "compute" in out.themes[0].split(",")  # 金融機構自建算力集群
     assert "talent" in out.themes[1].split(",")
+
+
+@pytest.mark.slow
+def test_finetune_method_fits_saves_and_loads(themes, ids, tmp_path):
+    """The multi-label fine-tuning method on a slice of the authored set (1 short epoch)."""
+    from topics.classifier.persist import load_classifier, save_classifier
+
+    authored = authored_set(ids, 5, 0)
+    small = authored.take(np.arange(0, len(authored), 10))
+    cfg = {"method": "finetune", "epochs": 1, "max_length": 32, "device": "cpu", "seed": 0}
+    clf = build_classifier(cfg, themes).fit(small.texts, small.Y, groups=small.groups)
+    assert clf.thresholds_.shape == (len(ids),) and len(clf.tuning_folds_) == 1
+    train, valid = clf.tuning_folds_[0]
+    assert not set(train) & set(valid) and len(train) + len(valid) == len(small)
+    probs = clf.predict_proba(TEXTS)
+    assert probs.shape == (len(TEXTS), len(ids)) and ((probs >= 0) & (probs <= 1)).all()
+    folder = save_classifier(clf, tmp_path / "ft")
+    assert any(p.suffix == ".safetensors" for p in folder.rglob("*"))
+    assert not [p for p in folder.rglob("*") if p.suffix in PICKLE_SUFFIXES]
+    np.testing.assert_allclose(load_classifier(folder).predict_proba(TEXTS), probs, atol=1e-5)

@@ -1,6 +1,6 @@
 """Run the theme protocols for configured methods, store results, render the README tables.
 
-Settings: ``configs/protocols/themes.yaml``. Results (one JSON and one parquet file per method)
+Settings: ``configs/theme_protocols.yaml``. Results (one JSON and one parquet file per method)
 go under its ``results_dir``; :func:`render_markdown` builds the tables from those files only.
 """
 
@@ -34,10 +34,10 @@ log = logging.getLogger(__name__)
 
 
 def load_settings(path: str | Path | None = None) -> dict[str, Any]:
-    """Read ``configs/protocols/themes.yaml`` (or ``path``) into a plain dict."""
+    """Read ``configs/theme_protocols.yaml`` (or ``path``) into a plain dict."""
     from omegaconf import OmegaConf
 
-    file = Path(path) if path is not None else config_dir() / "protocols" / "themes.yaml"
+    file = Path(path) if path is not None else config_dir() / "theme_protocols.yaml"
     if not file.is_file():
         raise InputError(f"{file}: protocol settings not found")
     return OmegaConf.to_container(OmegaConf.load(file), resolve=True)  # type: ignore[return-value]

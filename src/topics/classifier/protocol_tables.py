@@ -34,7 +34,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def choose_default(
     results: Mapping[tuple[str, str], ProtocolResult], settings: Mapping[str, Any]
 ) -> tuple[dict[str, str], list[PairedTest]]:
-    """Apply the rules of ``configs/protocols/themes.yaml`` to the protocol-A results.
+    """Apply the rules of ``configs/theme_protocols.yaml`` to the protocol-A results.
 
     Returns:
         The method each rule picks (``declared``: the rule fixed before any result; ``revised``:
