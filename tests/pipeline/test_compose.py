@@ -11,9 +11,7 @@ from omegaconf import OmegaConf
 from topics.paths import config_dir
 from topics.tracking import flatten_config
 
-#: folders of configs/ that are not groups of a run: Hydra's own, and the settings of the theme
-#: protocols script (scripts/theme_protocols.py reads configs/protocols/themes.yaml as plain YAML)
-NOT_GROUPS = {"hydra", "protocols"}
+NOT_GROUPS = {"hydra"}  # Hydra's own group
 GROUPS = {
     p.parent.name: sorted(q.stem for q in p.parent.glob("*.yaml"))
     for p in config_dir().glob("*/*.yaml")
