@@ -107,7 +107,7 @@ def sweep(server, tmp_path_factory) -> Sweep:
     cmd = [sys.executable, "-m", "topics.cli.run", "-m", "topic_model.min_cluster_size=3,5",
            "embedding=tfidf_svd", "figures=false", "tracking=server", f"tracking.uri={server}",
            f"paths.root_dir={root}"]
-    done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     client = MlflowClient(server)
     exp = client.get_experiment_by_name(EXPERIMENT)
