@@ -118,7 +118,7 @@ def sweep(server, tmp_path_factory) -> Sweep:
     assert all(r.info.status == "FINISHED" for r in runs)
     # runs are named after their job's overrides, so the comparison view tells them apart
     assert {r.info.run_name for r in children} == {
-        f"embedding=tfidf_svd·min_cluster_size={k}" for k in (3, 5)
+        f"min_cluster_size={k}·embedding=tfidf_svd" for k in (3, 5)
     }
     return Sweep(exp.experiment_id, parents[0].info.run_id,
                  {r.info.run_id: r.info.run_name for r in children})
