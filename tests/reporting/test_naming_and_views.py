@@ -77,3 +77,35 @@ def test_article_titles_are_unique_and_fall_back_to_ids():
         "d": "d",
     }
     assert article_titles(docs.head(1), max_chars=3) == {"a": "工行…"}
+
+
+def test_config_errors_become_one_line_with_the_key_and_the_fix():
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import ConfigCompositionException
+
+    from topics.cli.run import one_line
+    from topics.paths import config_dir
+
+    with (
+        initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"),
+        pytest.raises(ConfigCompositionException) as caught,
+    ):
+        compose(config_name="config", overrides=["topic_model.min_cluster_sizee=3"])
+    line = one_line(caught.value)
+    assert "\n" not in line and "topic_model.min_cluster_sizee" in line
+    assert "+topic_model.min_cluster_sizee=3" in line and "--cfg job" in line
+
+
+def test_the_report_diffs_the_config_against_the_defaults():
+    from hydra import compose, initialize_config_dir
+
+    from topics.paths import config_dir
+    from topics.reporting.stage import config_diff, default_config
+
+    defaults = default_config()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=["topic_model.min_cluster_size=7"])
+    diff = config_diff(cfg, defaults).set_index("key")
+    assert diff.loc["topic_model.min_cluster_size", "value"] == "7"
+    assert len(diff) == 1
+    assert config_diff(defaults, defaults).empty

@@ -80,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch intra-op threads (default: 1 with --serve, where one text at a time gains "
+        "nothing from more and idle threads spin on a busy machine; else torch's default)",
+    )
+    parser.add_argument(
         "--serve",
         action="store_true",
         help="keep the model loaded and answer each line of standard input as it arrives",
@@ -140,6 +147,12 @@ def _render(row: dict[str, Any], as_json: bool) -> str:
     )
 
 
+def set_threads(n: int | None) -> None:
+    """Set torch's intra-op threads when the model uses torch (it is imported by then)."""
+    if n is not None and "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(max(1, n))
+
+
 def serve(model: Any, lines: Iterable[str], out: TextIO, as_json: bool) -> int:
     """Answer each non-empty line of ``lines`` as it arrives; return the number answered."""
     n = 0
@@ -158,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         start = time.perf_counter()
         model = load_model(args.model_uri, args.tracking_uri, args.experiment)
-        predict_rows(model, [WARMUP_TEXT])
+        predict_rows(model, [WARMUP_TEXT])  # loads what the model loads lazily (torch, ...)
+        set_threads(1 if args.threads is None else args.threads)
         print(
             f"topics-predict: ready in {time.perf_counter() - start:.1f} s; one text per line",
             file=sys.stderr,
@@ -173,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     model = load_model(args.model_uri, args.tracking_uri, args.experiment)
+    set_threads(args.threads)
     for row in predict_rows(model, texts):
         print(_render(row, args.json))
     return 0

@@ -183,7 +183,10 @@ def _matplotlib(view: TopicView, path: Path) -> Path:
     from topics.topic_model.fonts import cjk_rc
 
     wide, names = _wide(view), _names(view)
-    colors = [OUTLIER_COLOR if t == -1 else f"C{i % 10}" for i, t in enumerate(wide.columns)]
+    palette = matplotlib.colormaps["tab10" if len(wide.columns) <= 10 else "tab20"]
+    colors = [
+        OUTLIER_COLOR if t == -1 else palette(i % palette.N) for i, t in enumerate(wide.columns)
+    ]
     with matplotlib.rc_context(cjk_rc()):
         if view.key == "bin":
             fig = Figure(figsize=(10, 5))
