@@ -112,7 +112,9 @@ def test_coassociation_counts_only_models_that_drew_both():
 
 def test_consensus_recovers_blobs_from_over_split_kmeans():
     vectors, truth = _blobs()
-    opts = ConsensusOptions(n_models=8, resample="bootstrap", n_neighbors=15, min_topic_size=10)
+    opts = ConsensusOptions(
+        n_models=8, resample="bootstrap", n_neighbors=15, min_topic_size=10, method="components"
+    )
     # k-means with k=5 must split some of the 3 blobs, differently in every model
     result = fit_consensus(
         _build({"name": "kmeans", "n_clusters": 5, "n_init": 1}), vectors, opts, 0
