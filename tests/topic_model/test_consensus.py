@@ -186,3 +186,11 @@ def test_bertopic_takes_precomputed_labels():
     assert topics[0] == 0 and topics[12] == 1 and (topics[18:] == -1).all()  # renumbered by size
     assert "alpha" in [w for w, _ in model.get_topic(0)]
     assert "gamma" in [w for w, _ in model.get_topic(1)]
+
+
+def test_precomputed_labels_are_mapped_to_bertopic_topics():
+    from topics.topic_model.fitting import map_labels
+
+    given = np.array([0, 0, 1, 1, -1, 2])
+    fitted = np.array([1, 1, 0, 0, -1, 2])
+    assert map_labels(given, fitted) == {0: 1, 1: 0, 2: 2}
