@@ -66,7 +66,6 @@ def test_stability_metrics_and_coverage_are_logged(consensus_job):
         "stability/ari_clustered_mean",
         "stability/ari_clustered_coverage",
         "stability/topic_stability_mean",
-        "topics/coverage_no_outliers",
     ):
         assert name in metrics, name
     assert 0.0 < metrics["stability/ari_clustered_coverage"] <= 1.0
