@@ -112,7 +112,9 @@ def test_coassociation_counts_only_models_that_drew_both():
 
 def test_consensus_recovers_blobs_from_over_split_kmeans():
     vectors, truth = _blobs()
-    opts = ConsensusOptions(n_models=8, resample="bootstrap", n_neighbors=15, min_topic_size=10)
+    opts = ConsensusOptions(
+        n_models=8, resample="bootstrap", n_neighbors=15, min_topic_size=10, method="components"
+    )
     # k-means with k=5 must split some of the 3 blobs, differently in every model
     result = fit_consensus(
         _build({"name": "kmeans", "n_clusters": 5, "n_init": 1}), vectors, opts, 0
@@ -184,3 +186,11 @@ def test_bertopic_takes_precomputed_labels():
     assert topics[0] == 0 and topics[12] == 1 and (topics[18:] == -1).all()  # renumbered by size
     assert "alpha" in [w for w, _ in model.get_topic(0)]
     assert "gamma" in [w for w, _ in model.get_topic(1)]
+
+
+def test_precomputed_labels_are_mapped_to_bertopic_topics():
+    from topics.topic_model.fitting import map_labels
+
+    given = np.array([0, 0, 1, 1, -1, 2])
+    fitted = np.array([1, 1, 0, 0, -1, 2])
+    assert map_labels(given, fitted) == {0: 1, 1: 0, 2: 2}

@@ -8,14 +8,15 @@ the partitions (Fred & Jain 2005, "Combining multiple clusterings using evidence
    both fell in the same cluster (outliers are in no cluster). It is computed only for each
    unit's ``n_neighbors`` nearest neighbours in the embedding space (cosine), so memory is
    ``O(n * n_neighbors)``; a pair that no model drew together carries no edge.
-2. **Final clustering** of the co-association graph: ``components`` links neighbours whose
-   co-association is at least ``threshold`` (0.5: together in a majority of the models) and
-   takes connected components; ``louvain`` maximises weighted modularity. Groups smaller than
-   the topic model's ``min_cluster_size`` are outliers (``-1``).
-3. **Recurrence.** Each topic's stability is Hennig's clusterwise Jaccard against the models
-   (:mod:`topics.evaluation.clusterwise`). Topics below ``min_recurrence`` are merged into the
-   topic they share most co-association with (``unstable: merge``), made outliers
-   (``outliers``) or only marked (``keep``).
+2. **Final clustering** of the co-association graph: ``louvain`` maximises weighted modularity
+   (seeded); ``components`` links neighbours whose co-association is at least ``threshold``
+   (0.5: together in a majority of the models) and takes connected components (it can chain
+   topics together through a few strong links).
+3. **Recurrence.** Each group's stability is Hennig's clusterwise Jaccard against the models
+   (:mod:`topics.evaluation.clusterwise`). Groups below ``min_recurrence`` are merged into the
+   group they share most co-association with when that makes a more stable group
+   (``unstable: merge``, see :func:`settle_unstable`), made outliers (``outliers``) or only
+   marked (``keep``). Groups smaller than the topic model's ``min_cluster_size`` are outliers.
 
 The word representation is then computed by BERTopic on the final assignment
 (:func:`labelled_model`).
@@ -44,6 +45,7 @@ from topics.evaluation.clusterwise import (
     spread,
 )
 from topics.topic_model.components import TopicModelConfigError, section
+from topics.topic_model.views import VIEWS
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +61,13 @@ class ConsensusOptions:
     resample: str = "bootstrap"
     sample_fraction: float = 0.8
     n_neighbors: int = 30
-    method: str = "components"
+    method: str = "louvain"
     threshold: float = 0.5
     resolution: float = 1.0
     min_topic_size: int = 5
     min_recurrence: float = 0.5
     unstable: str = "merge"
+    views: tuple[str, ...] = ("embedding",)
 
 
 def consensus_options(conf: Mapping[str, Any]) -> ConsensusOptions | None:
@@ -78,12 +81,13 @@ def consensus_options(conf: Mapping[str, Any]) -> ConsensusOptions | None:
         resample=str(sec.get("resample", "bootstrap")).lower(),
         sample_fraction=float(sec.get("sample_fraction", 0.8)),
         n_neighbors=int(final.get("n_neighbors", 30)),
-        method=str(final.get("method", "components")).lower(),
+        method=str(final.get("method", "louvain")).lower(),
         threshold=float(final.get("threshold", 0.5)),
         resolution=float(final.get("resolution", 1.0)),
         min_topic_size=int(conf.get("min_cluster_size") or 5),
         min_recurrence=float(sec.get("min_recurrence", 0.5)),
         unstable=str(sec.get("unstable", "merge")).lower(),
+        views=tuple(str(v).lower() for v in (sec.get("views") or ["embedding"])),
     )
     checks = (
         (opts.n_models >= 2, "n_models must be >= 2"),
@@ -93,6 +97,7 @@ def consensus_options(conf: Mapping[str, Any]) -> ConsensusOptions | None:
         (opts.method in METHODS, f"final.method must be one of {METHODS}"),
         (0.0 < opts.threshold <= 1.0, "final.threshold must be in (0, 1]"),
         (opts.unstable in UNSTABLE, f"unstable must be one of {UNSTABLE}"),
+        (set(opts.views) <= set(VIEWS), f"views must be taken from {VIEWS}"),
         (str(conf.get("fit_mode") or "full") == "full", "needs topic_model.fit_mode=full"),
         (not (conf.get("guided") or conf.get("zeroshot")), "does not support guided/zeroshot"),
     )
@@ -243,9 +248,12 @@ def settle_unstable(
     """Merge, drop or keep the groups whose stability is below ``opts.min_recurrence``.
 
     ``labels`` are the graph's groups, however small. ``merge`` works like agglomeration: the
-    least stable group joins the group it shares most co-association with (outliers when it
-    shares none), its stability is recomputed, and so on until every group recurs. Groups
-    below ``opts.min_topic_size`` units then become outliers, and topics are numbered by size.
+    least stable group joins the group it shares most co-association with, if that makes a
+    group more stable than either part was (pieces of one recurring topic), or always when the
+    group is smaller than ``min_topic_size``; a small group that shares no co-association with
+    any other (outliers in every model) becomes outliers. A topic that merging does not help stays
+    as it is, marked by its stability. Groups below ``min_topic_size`` then become outliers,
+    and topics are numbered by size.
 
     Returns:
         The labels and the number of topics (groups of at least ``min_topic_size``) that were
@@ -253,8 +261,9 @@ def settle_unstable(
     """
     stability = clusterwise_stability(labels, runs)
     sizes = np.bincount(labels[labels >= 0])
-    big = {t for t in stability if sizes[t] >= opts.min_topic_size}
-    n_unstable = sum(stability[t] < opts.min_recurrence for t in big)
+    n_unstable = sum(
+        stability[t] < opts.min_recurrence for t in stability if sizes[t] >= opts.min_topic_size
+    )
     labels = labels.copy()
     if opts.unstable != "merge":
         if opts.unstable == "outliers":
@@ -262,19 +271,29 @@ def settle_unstable(
                 if value < opts.min_recurrence:
                     labels[labels == topic] = -1
         return _by_size(labels, opts.min_topic_size), n_unstable
-    while True:
-        unstable = [(s, t) for t, s in stability.items() if not s >= opts.min_recurrence]
-        if not unstable:
-            break
-        topic = min(unstable)[1]
+    pending = {t: s for t, s in stability.items() if not s >= opts.min_recurrence}
+    while pending:
+        topic = min(pending, key=lambda t: (np.nan_to_num(pending[t], nan=-1.0), t))
+        value = np.nan_to_num(pending.pop(topic), nan=0.0)
+        if value >= opts.min_recurrence:
+            continue  # made stable by what merged into it
         affinity = _affinity(graph, labels, topic)
-        del stability[topic]
+        members = labels == topic
         if affinity.max(initial=0.0) <= 0.0:
-            labels[labels == topic] = -1
+            if members.sum() < opts.min_topic_size:
+                labels[members] = -1  # an outlier in every model that drew it
             continue
         target = int(np.argmax(affinity))
-        labels[labels == topic] = target
-        stability[target] = _member_stability(labels == target, runs)
+        merged = members | (labels == target)
+        merged_value = _member_stability(merged, runs)
+        before = np.nan_to_num(stability.get(target, 0.0), nan=0.0)
+        if members.sum() < opts.min_topic_size or merged_value > max(value, before):
+            labels[members] = target
+            stability[target] = merged_value
+            if merged_value < opts.min_recurrence:
+                pending[target] = merged_value
+            else:
+                pending.pop(target, None)
     return _by_size(labels, opts.min_topic_size), n_unstable
 
 
@@ -293,6 +312,7 @@ def fit_consensus(
     embeddings: np.ndarray,
     opts: ConsensusOptions,
     seed: int | None,
+    views: list[np.ndarray] | None = None,
 ) -> ConsensusResult:
     """Fit ``opts.n_models`` models on resamples and combine them into consensus topics.
 
@@ -302,6 +322,9 @@ def fit_consensus(
         embeddings: ``(n_units, dim)`` unit embeddings.
         opts: The consensus options.
         seed: Seed of the consensus (models, resamples, final clustering).
+        views: Vectors of ``opts.views`` (see :func:`topics.topic_model.views.unit_views`);
+            model ``k`` fits view ``k mod len(views)``. Default: the embeddings alone. The
+            co-association graph always links neighbours in ``embeddings``.
 
     Returns:
         The :class:`ConsensusResult`.
@@ -311,11 +334,13 @@ def fit_consensus(
     n = len(vectors)
     seeds = model_seeds(seed, opts.n_models)
     runs = np.full((opts.n_models, n), NOT_DRAWN, dtype=int)
+    views = views or [vectors]
     for k, model_seed in enumerate(seeds):
         drawn = resample_units(
             n, opts.resample, opts.sample_fraction, np.random.default_rng(model_seed)
         )
-        labels = _fit_labels(build(model_seed), vectors[drawn], len(drawn) / n)
+        view = views[k % len(views)]
+        labels = _fit_labels(build(model_seed), view[drawn], len(drawn) / n)
         runs[k] = spread(drawn, labels, n)
         log.info(
             "consensus: model %d/%d (seed %d) on %d units: %d clusters, %.0f%% outliers",

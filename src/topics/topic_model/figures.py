@@ -126,7 +126,7 @@ def _barchart(
             color=f"C{i % 10}",
             alpha=_alpha(result, topic, threshold),
         )
-        ax.set_title(_short(labels[topic]), fontsize=10)
+        ax.set_title(_short(labels[topic], 36), fontsize=10)
         ax.tick_params(axis="both", labelsize=8)
     fig.suptitle("Topic word scores (c-TF-IDF)")
     fig.tight_layout()

@@ -91,7 +91,10 @@ def fit_configured(
             model, texts, embeddings, unit_ids, doc_ids, compute=compute, token_lists=token_lists
         )
         return ConfiguredFit(model, result)
-    consensus = fit_consensus(build, embeddings, options, seed)
+    from topics.topic_model.views import unit_views
+
+    views = unit_views(options.views, embeddings, texts, token_lists, seed)
+    consensus = fit_consensus(build, embeddings, options, seed, views)
     model = labelled_model(build(seed))
     result = fit_topics(
         model,

@@ -186,9 +186,6 @@ def run_topic_stage(ctx: Any) -> None:
     ctx.state["topic_model"], ctx.state["topics"] = model, result
     out = ctx.out / "topics"
     out.mkdir(parents=True, exist_ok=True)
-    if ctx.cfg.stability.get("enabled"):
-        with ctx.timed("stability"):
-            _stability(ctx, build, texts, out, result)
     write_topic_tables(result, out)
     save_topic_model(model, out / "model")
     if ctx.cfg.get("figures", True):
@@ -213,5 +210,10 @@ def run_topic_stage(ctx: Any) -> None:
         reference_window=ctx.cfg.get("coherence", {}).get("window", 10),
     )
     quality.per_topic.to_csv(out / "topic_quality.csv", index=False)
-    ctx.rec.log_dir(out, "topics")
     ctx.log_metrics({**quality.metrics, **_stability_metrics(result, _recurrence(ctx))})
+    # the stability mode refits last: the fit's metrics are in MLflow while it runs
+    if ctx.cfg.stability.get("enabled"):
+        with ctx.timed("stability"):
+            _stability(ctx, build, texts, out, result)
+        write_topic_tables(result, out)  # with the refit_stability column
+    ctx.rec.log_dir(out, "topics")
