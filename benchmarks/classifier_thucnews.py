@@ -125,7 +125,7 @@ def render(payload: dict[str, Any]) -> str:
     rows = []
     for r in payload["methods"]:
         if r.get("accuracy") is None:
-            rows.append([r["method"], "failed", "", "", "", "", "", ""])
+            rows.append([r["method"], "failed", "", "", "", "", "", "", ""])
             continue
         chosen = ", ".join(
             f"{k}={v:.3g}"
@@ -135,6 +135,7 @@ def render(payload: dict[str, Any]) -> str:
         rows.append(
             [
                 r["method"],
+                f"{r['n_train']:.0f} / {r['n_dev']:.0f}",
                 fmt(100 * r["accuracy"], "{:.2f}"),
                 fmt(100 * r["macro_f1"], "{:.2f}"),
                 fmt(r.get("train_s"), "{:.0f}"),
@@ -146,6 +147,7 @@ def render(payload: dict[str, Any]) -> str:
         )
     header = [
         "method",
+        "train / dev texts",
         "dev acc %",
         "dev macro-F1 %",
         "train s",
@@ -204,6 +206,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=REPO / ".cache")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--keep", action="store_true", help="keep the job folders")
+    parser.add_argument("--tag", default="", help="suffix of the method names in the results")
     parser.add_argument("--markdown-only", action="store_true", help="re-render the JSON")
     args = parser.parse_args()
     if args.markdown_only:
@@ -211,18 +214,19 @@ def main() -> None:
         return
     thucnews_or_skip()
     payload: dict[str, Any] = {"machine": machine(), "gpu": gpu_name(), "methods": []}
-    previous = {}
-    if RESULTS.is_file():  # keep rows of methods not rerun this time
-        previous = {r["method"]: r for r in json.loads(RESULTS.read_text("utf-8"))["methods"]}
     names = [n.strip() for n in args.methods.split(",") if n.strip()]
     for name in names:
-        payload["methods"].append(run_method(name, args.cache, args.override, args.keep))
-        kept = [r for n, r in previous.items() if n not in names]
-        payload["machine"] = machine()
-        write_json(RESULTS, {**payload, "methods": payload["methods"] + kept})
+        row = run_method(name, args.cache, args.override, args.keep)
+        row["method"] = name + args.tag
+        row["overrides"] = list(args.override)
+        payload["methods"].append(row)
         if payload["gpu"]:
-            ft = payload["methods"][-1].get("finetune", {})
-            print(f"GPU {payload['gpu']}: fine-tuning {ft}", flush=True)
+            print(f"GPU {payload['gpu']}: fine-tuning {row.get('finetune', {})}", flush=True)
+        # re-read before writing: rows of other methods (or of a concurrent run) are kept
+        previous = json.loads(RESULTS.read_text("utf-8"))["methods"] if RESULTS.is_file() else []
+        mine = {r["method"] for r in payload["methods"]}
+        kept = [r for r in previous if r["method"] not in mine]
+        write_json(RESULTS, {**payload, "machine": machine(), "methods": kept + payload["methods"]})
     write_markdown(json.loads(RESULTS.read_text("utf-8")))
 
 

@@ -21,6 +21,7 @@ NEW = {
     "lexical_sgd": LexicalClassifier,
     "finetune": FinetuneClassifier,
     "blend": BlendClassifier,
+    "blend_lexical": BlendClassifier,
 }
 
 

@@ -10,9 +10,7 @@ interrupted ``fit`` resumes at the next epoch, and the best epoch's weights rest
 from __future__ import annotations
 
 import logging
-import os
 import random
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from topics.classifier.finetune import checkpoint as ckpt
 from topics.classifier.finetune.batches import Encoded, batches, encode
 from topics.classifier.finetune.device import autocast, resolve_device, resolve_precision
+from topics.classifier.finetune.optim import adamw, one_cycle, progress_bar, seed_everything
 from topics.data.types import InputError
 
 if TYPE_CHECKING:
@@ -186,15 +185,15 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
         self.seed_ = (
             int(self.seed) if self.seed is not None else random.SystemRandom().randrange(2**31)
         )
-        _seed_everything(self.seed_)
+        seed_everything(self.seed_)
         net, tokenizer = self._build(len(self.classes_))
         self.tokenizer_ = tokenizer
         train = encode(tokenizer, texts, self.max_length)
         val_enc = None if val is None else encode(tokenizer, val[0], self.max_length)
         steps_per_epoch = -(-len(texts) // self.batch_size)
         total = steps_per_epoch * self.epochs
-        optimizer = _adamw(net, self.lr, self.weight_decay)
-        scheduler = _one_cycle(optimizer, total, int(round(self.warmup * total)))
+        optimizer = adamw(net, self.lr, self.weight_decay)
+        scheduler = one_cycle(optimizer, total, int(round(self.warmup * total)))
         scaler = torch.amp.GradScaler("cuda", enabled=self.precision_ == "fp16")
         state = ckpt.TrainState()
         fingerprint = ckpt.fingerprint(self._identity(), texts, target, val)
@@ -210,7 +209,7 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
                 log.info("finetune: resuming after epoch %d from %s", state.epoch, folder)
         state.seed = self.seed_
         self.resumed_from_ = state.epoch
-        bar = _bar(total, state.epoch * steps_per_epoch, self.progress)
+        bar = progress_bar(total, state.epoch * steps_per_epoch, self.progress)
         try:
             while state.epoch < self.epochs and state.bad_epochs < self.patience:
                 record = self._epoch(net, train, target, optimizer, scheduler, scaler, state, bar)
@@ -382,43 +381,3 @@ def _text_list(texts: Sequence[str], name: str) -> list[str]:
     if bad is not None:
         raise InputError(f"finetune {name}[{bad}] is {type(items[bad]).__name__}, not str")
     return items
-
-
-def _seed_everything(seed: int) -> None:
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def _adamw(net: EncoderHead, lr: float, weight_decay: float) -> Any:
-    import torch
-
-    decay, no_decay = [], []
-    for name, param in net.named_parameters():
-        (no_decay if param.ndim < 2 or "LayerNorm" in name else decay).append(param)
-    groups = [
-        {"params": decay, "weight_decay": float(weight_decay)},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-    return torch.optim.AdamW(groups, lr=float(lr))
-
-
-def _one_cycle(optimizer: Any, total: int, warmup_steps: int) -> Any:
-    """Linear warm-up to the peak rate over ``warmup_steps``, then linear decay to 0."""
-    import torch
-
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        return max(0.0, (total - step) / max(1, total - warmup_steps))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def _bar(total: int, initial: int, wanted: bool) -> Any:
-    from tqdm.auto import tqdm
-
-    shown = wanted and sys.stderr.isatty() and "CI" not in os.environ
-    return tqdm(total=total, initial=initial, disable=not shown, desc="finetune", unit="step")
