@@ -15,11 +15,13 @@ from topics.embedding import (
 )
 from topics.paths import config_dir
 
+
 def embedding_node(name: str, tmp_path):
     """Load ``configs/embedding/<name>.yaml`` under a root giving ``paths`` and ``seed``."""
     root = OmegaConf.create({"paths": {"cache_dir": str(tmp_path / "cache")}, "seed": 11})
     root.embedding = OmegaConf.load(config_dir() / "embedding" / f"{name}.yaml")
     return root.embedding
+
 
 @pytest.mark.parametrize(
     ("name", "model", "max_len"),
@@ -36,6 +38,7 @@ def test_sentence_transformer_configs(name, model, max_len, tmp_path):
     assert (inner.model, inner.max_seq_length, inner.normalize) == (model, max_len, True)
     assert "seed" not in node  # inference takes no seed
 
+
 def test_tfidf_config_embeds_through_the_cache(tmp_path, tokenizer, seed_units):
     node = embedding_node("tfidf_svd", tmp_path)
     assert node.name == "tfidf_svd"
@@ -47,15 +50,18 @@ def test_tfidf_config_embeds_through_the_cache(tmp_path, tokenizer, seed_units):
     assert np.array_equal(again.embed(seed_units[:20]), first[:20])
     assert again.cache.stats["hit_ratio"] == 1.0
 
+
 def test_plain_mapping_without_cache():
     built = build_embedder({"backend": "sentence_transformers", "model": "m3e-small"})
     assert isinstance(built, SentenceTransformerEmbedder) and built.batch_size == 32
+
 
 def test_configs_of_earlier_runs_with_an_embedding_seed_still_build():
     """Runs logged before embedding.seed was dropped store it; it never changed a vector."""
     for backend in ("sentence_transformers", "onnx"):
         built = build_embedder({"backend": backend, "model": "m3e-small", "seed": 42})
         assert not hasattr(built, "seed")
+
 
 @pytest.mark.parametrize(
     ("cfg", "message"),

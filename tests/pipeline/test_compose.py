@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from jobcfg import compose_job
 from omegaconf import OmegaConf
 
+from jobcfg import compose_job
 from topics.paths import config_dir
 from topics.tracking import flatten_config
 

@@ -100,10 +100,23 @@ def test_an_unreachable_tracking_server_fails_fast_before_any_work(tmp_path):
 def test_ctrl_c_marks_the_run_killed_and_leaves_the_cache_intact(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     env.pop("CI", None)
-    cmd = [sys.executable, "-m", "topics.cli.run", f"paths.root_dir={tmp_path}",
-           "preprocess=sentences", "embedding.batch_size=8"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "topics.cli.run",
+        f"paths.root_dir={tmp_path}",
+        "preprocess=sentences",
+        "embedding.batch_size=8",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     log = []
     for line in proc.stdout:  # wait until embedding has started, then press Ctrl-C
         log.append(line)

@@ -225,7 +225,9 @@ def test_seed_corpus_tokens(tok: ChineseTokenizer, seed_texts: list[str]) -> Non
 def test_build_tokenizer_from_hydra_config(tok: ChineseTokenizer) -> None:
     cfg = OmegaConf.load(CONFIG)
     # the config's only departure from the constructor's defaults is the person-name filter
-    assert build_tokenizer(cfg).fingerprint() == ChineseTokenizer(drop_pos=cfg.drop_pos).fingerprint()
+    assert (
+        build_tokenizer(cfg).fingerprint() == ChineseTokenizer(drop_pos=cfg.drop_pos).fingerprint()
+    )
     cfg.extra_terms = ["智算中心"]
     assert build_tokenizer(cfg)("智算中心") == ["智算中心"]
     with pytest.raises(InputError, match="unknown key 'lowercase'"):

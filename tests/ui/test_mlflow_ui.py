@@ -28,9 +28,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 EXPERIMENT = "topics-seeds"
 CHROME_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--window-size=1400,1350",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,1350",
 ]
 UI_TIMEOUT_S = 60
 
@@ -67,11 +74,25 @@ def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("mlflow-server")
     port = _free_port()
     log = (base / "server.log").open("wb")
-    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", "1", "--backend-store-uri", f"sqlite:///{base}/mlflow.db",
-           "--artifacts-destination", str(base / "artifacts")]
-    proc = subprocess.Popen(cmd, cwd=base, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--backend-store-uri",
+        f"sqlite:///{base}/mlflow.db",
+        "--artifacts-destination",
+        str(base / "artifacts"),
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=base, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300  # a busy machine starts it slowly
@@ -104,9 +125,18 @@ def sweep(server, tmp_path_factory) -> Sweep:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "CI": "true"}
     env.pop("MLFLOW_TRACKING_URI", None)  # it would override tracking.uri
     # TF-IDF + SVD embeddings keep the sweep short; the UI, not the embedding model, is under test
-    cmd = [sys.executable, "-m", "topics.cli.run", "-m", "topic_model.min_cluster_size=3,5",
-           "embedding=tfidf_svd", "figures=false", "tracking=server", f"tracking.uri={server}",
-           f"paths.root_dir={root}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "topics.cli.run",
+        "-m",
+        "topic_model.min_cluster_size=3,5",
+        "embedding=tfidf_svd",
+        "figures=false",
+        "tracking=server",
+        f"tracking.uri={server}",
+        f"paths.root_dir={root}",
+    ]
     done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     client = MlflowClient(server)
@@ -120,16 +150,21 @@ def sweep(server, tmp_path_factory) -> Sweep:
     assert {r.info.run_name for r in children} == {
         f"min_cluster_size={k}·embedding=tfidf_svd" for k in (3, 5)
     }
-    return Sweep(exp.experiment_id, parents[0].info.run_id,
-                 {r.info.run_id: r.info.run_name for r in children})
+    return Sweep(
+        exp.experiment_id,
+        parents[0].info.run_id,
+        {r.info.run_id: r.info.run_name for r in children},
+    )
 
 
 @pytest.fixture
 def browser(tmp_path):
     """Headless Debian Chromium driven by Selenium through Debian's chromedriver."""
     if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
-        pytest.fail("install Debian's chromium and chromium-driver: "
-                    "`apt-get install -y chromium chromium-driver`")
+        pytest.fail(
+            "install Debian's chromium and chromium-driver: "
+            "`apt-get install -y chromium chromium-driver`"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -191,8 +226,16 @@ def test_mlflow_ui_shows_the_sweep_and_compares_its_runs(server, sweep, browser,
             _click(browser, f'.ag-row[row-id="{run_id}"] .ag-checkbox-input-wrapper')
         browser.save_screenshot(str(tmp_path / "runs.png"))
         _click(browser, '[data-testid="runs-compare-button"]')
-        _wait_for_texts(browser, "Comparing 2 Runs", first, second, first_name, second_name,
-                        "topic_model.min_cluster_size", "data/n_units")
+        _wait_for_texts(
+            browser,
+            "Comparing 2 Runs",
+            first,
+            second,
+            first_name,
+            second_name,
+            "topic_model.min_cluster_size",
+            "data/n_units",
+        )
         assert "compare-runs" in browser.current_url
         browser.find_element(By.XPATH, "//div[normalize-space(text())='Visualizations']").click()
         _click(browser, '[aria-label="Parameters - Show diff only"]')

@@ -24,9 +24,9 @@ SECTIONS = ("metrics", "config", "topics", "figures", "dynamics", "themes", "ing
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     """Run a seeds job (TF-IDF embeddings keep it short) and download its logged report."""
-    from jobcfg import compose_job
     from mlflow import MlflowClient
 
+    from jobcfg import compose_job
     from topics.runner import run
     from topics.tracking import resolve_tracking_uri
 
