@@ -58,8 +58,9 @@ def test_logged_default_model_loads_in_a_fresh_process_without_pickle(
     tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(tracking)
     try:
-        mlflow.set_experiment("theme-model-test")
-        with mlflow.start_run() as run:
+        # No set_experiment: it leaves a process-wide active experiment behind for later tests.
+        experiment_id = mlflow.create_experiment("theme-model-test")
+        with mlflow.start_run(experiment_id=experiment_id) as run:
             vectors = np.asarray(embedder.embed(units.norm.tolist()))
             uri = log_theme_model(
                 fitted,

@@ -164,6 +164,9 @@ def test_theme_model_and_theme_tables_are_used_when_logged(runs, explore_cache, 
             ex.pick_run(runs.tracking_uri, run_id=run_id), runs.tracking_uri
         )
         assert ex.theme_model_uri(art) is None and not art.has_themes
+        # Another test may have left a different active experiment in this process;
+        # resuming a run requires the active experiment to be the run's own.
+        mlflow.set_experiment(experiment_id=mlflow.get_run(run_id).info.experiment_id)
         with mlflow.start_run(run_id=run_id):
             mlflow.pyfunc.log_model(
                 name=ex.THEME_MODEL,
