@@ -11,11 +11,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from topics.reproducibility import pin_numba_target  # noqa: E402
+from topics.reproducibility import pin_cpu_targets  # noqa: E402
 
-# numba compiles for a generic x86-64 CPU, as in `topics-run`: tests that fit UMAP then give the
-# same result on any machine (before any test module imports umap)
-pin_numba_target()
+# NumPy/OpenBLAS kernels capped at AVX2 and numba compiled for a generic x86-64 CPU, as in
+# `topics-run`: tests that fit UMAP then give the same result on any machine (before any test
+# module imports numpy or umap)
+pin_cpu_targets()
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TOPICS_SHARED_DATA", REPO.parent / "shared" / "data"))

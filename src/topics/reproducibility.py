@@ -9,7 +9,12 @@ A seeded run already repeats exactly on one machine. Across machines three thing
 - numba code (UMAP, pynndescent) compiled with ``fastmath`` for the host CPU, whose vector
   width differs between CPUs: :func:`pin_numba_target` compiles it for a generic x86-64 CPU;
 - thread counts inside the fits: :func:`fixed_threads` runs the topic model with one BLAS/OpenMP
-  thread, so a sum never splits differently on a machine with more cores.
+  thread, so a sum never splits differently on a machine with more cores;
+- NumPy's SIMD loops and OpenBLAS's kernels, both picked at import for the host CPU (AVX-512
+  variants round differently from AVX2 ones): :func:`pin_cpu_kernels` caps NumPy at AVX2
+  (``X86_V3``) and OpenBLAS at its Haswell kernels.
+
+:func:`pin_cpu_targets` applies all the pins; call it before anything imports NumPy.
 """
 
 from __future__ import annotations
@@ -19,11 +24,62 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 #: numba's name of the CPU that every x86-64 machine can run code for (SSE2, no FMA, no AVX).
 NUMBA_TARGET = "generic"
+#: NumPy (2.4) dispatch targets above AVX2 (``X86_V3``), switched off at NumPy's import
+NUMPY_DISABLED = "X86_V4 AVX512_ICL AVX512_SPR"
+#: OpenBLAS kernels used on every CPU that has AVX2 and FMA
+OPENBLAS_CORE = "Haswell"
+
+
+def _host_has_avx2() -> bool:
+    """Whether the CPU has AVX2 and FMA (read from Linux's ``/proc/cpuinfo``; elsewhere: no)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    flags = next(
+        (ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), []
+    )
+    return "avx2" in flags and "fma" in flags
+
+
+def pin_cpu_kernels() -> bool:
+    """Cap NumPy's SIMD loops at AVX2 and use OpenBLAS's Haswell kernels, where still possible.
+
+    Both are chosen when NumPy is imported (NumPy loads OpenBLAS), from the host CPU: on an
+    AVX-512 machine NumPy's ``exp``/``log`` loops and OpenBLAS's SkylakeX kernels round
+    differently from the AVX2 ones, enough to change the seeds' topics
+    (``docs/reproducibility.md``). Variables the user set are respected; OpenBLAS is left alone
+    on a CPU without AVX2.
+
+    Returns:
+        Whether NumPy was not imported yet, so the caps are in force in this process.
+    """
+    if "numpy" in sys.modules:
+        log.warning(
+            "numpy is already imported: its SIMD loops and BLAS kernels can no longer be "
+            "pinned in this process; results may differ on another CPU (docs/reproducibility.md)"
+        )
+        return False
+    os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", NUMPY_DISABLED)
+    if _host_has_avx2():
+        os.environ.setdefault("OPENBLAS_CORETYPE", OPENBLAS_CORE)
+    return True
+
+
+def pin_cpu_targets() -> bool:
+    """Apply every pin of this module (:func:`pin_cpu_kernels`, :func:`pin_numba_target`).
+
+    Returns:
+        Whether all of them are in force in this process.
+    """
+    kernels = pin_cpu_kernels()
+    return pin_numba_target() and kernels
 
 
 def _numba_codegen_started() -> bool:
@@ -106,9 +162,31 @@ def fixed_threads(n: int = 1) -> Iterator[None]:
             numba.set_num_threads(numba_threads)
 
 
+def numpy_simd() -> str:
+    """The widest SIMD target NumPy dispatches to in this process (``X86_V3`` when pinned)."""
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    enabled = [t for t in __cpu_dispatch__ if __cpu_features__.get(t)]
+    return enabled[-1] if enabled else "baseline"
+
+
+def blas_cores() -> str:
+    """OpenBLAS's kernel family per loaded library (``Haswell`` when pinned), comma-separated."""
+    from threadpoolctl import threadpool_info
+
+    cores = {
+        str(i.get("architecture")) for i in threadpool_info() if i["internal_api"] == "openblas"
+    }
+    return ",".join(sorted(cores))
+
+
 def provenance() -> dict[str, str]:
     """Tags recording the settings that decide whether a run repeats on another machine."""
-    tags = {"repro.numba_target": numba_target()}
+    tags = {
+        "repro.numba_target": numba_target(),
+        "repro.numpy_simd": numpy_simd(),
+        "repro.openblas_core": blas_cores(),
+    }
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS", "PYTHONHASHSEED"):
         tags[f"repro.env.{name}"] = os.environ.get(name, "")
     return tags

@@ -73,10 +73,10 @@ def one_line(err: BaseException) -> str:
 
 def main() -> None:
     """Console entry point of ``topics-run`` (all Hydra command-line syntax applies)."""
-    from topics.reproducibility import pin_numba_target
+    from topics.reproducibility import pin_cpu_targets
 
-    # before anything imports umap: numba then compiles the same code on every x86-64 CPU
-    pin_numba_target()
+    # before anything imports numpy or umap: the same kernels and numba code on every x86-64 CPU
+    pin_cpu_targets()
     forced = os.environ.get(FULL_ERROR_VAR) != "1"
     if forced:
         # set, Hydra re-raises config errors instead of printing them with a hint and exiting
