@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from topics.context import Context
 
 
 def mlflow_ui_command(uri: str) -> str:
@@ -13,7 +18,7 @@ def mlflow_ui_command(uri: str) -> str:
     return f"mlflow ui --backend-store-uri {shlex.quote(uri)} --port 5000"
 
 
-def topics_lines(table: Any, max_topics: int = 12, max_words: int = 8) -> list[str]:
+def topics_lines(table: pd.DataFrame, max_topics: int = 12, max_words: int = 8) -> list[str]:
     """One line per topic: id, size and top words."""
     lines = []
     for row in table.head(max_topics).itertuples():
@@ -24,7 +29,7 @@ def topics_lines(table: Any, max_topics: int = 12, max_words: int = 8) -> list[s
     return lines
 
 
-def console_summary(ctx: Any, run_id: str | None) -> str:
+def console_summary(ctx: Context, run_id: str | None) -> str:
     """Render the end-of-run summary of a job context."""
     from topics.tracking import resolve_tracking_uri
 
@@ -41,7 +46,7 @@ def console_summary(ctx: Any, run_id: str | None) -> str:
             f"embeddings: {ctx.cfg.embedding.name}, cache hits "
             f"{int(m['embedding/cache_hits'])} / misses {int(m['embedding/cache_misses'])}"
         )
-    result = ctx.state.get("topics")
+    result = ctx.topics
     if result is not None:
         lines.append(
             f"topics: {result.n_topics} (outliers {result.outlier_ratio_before:.0%} before "

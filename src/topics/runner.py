@@ -10,8 +10,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from topics.context import Context
 from topics.hashing import corpus_fingerprint
 from topics.report import console_summary
 
@@ -33,75 +33,6 @@ class RunResult:
     output_dir: Path
     metrics: dict[str, float] = field(default_factory=dict)
     objective: float | None = None
-
-
-@dataclass
-class Context:
-    """State passed from stage to stage within one job."""
-
-    cfg: DictConfig
-    out: Path
-    rec: Any
-    metrics: dict[str, float] = field(default_factory=dict)
-    state: dict[str, Any] = field(default_factory=dict)
-
-    def log_metrics(self, metrics: dict[str, float]) -> None:
-        """Record metrics in MLflow and in the job's result."""
-        clean = {k: float(v) for k, v in metrics.items() if v is not None}
-        self.metrics.update(clean)
-        self.rec.log_metrics(clean)
-
-    @contextmanager
-    def timed(self, stage: str) -> Iterator[None]:
-        """Time a stage into ``time/<stage>_s``."""
-        start = time.perf_counter()
-        log.info("stage %s ...", stage)
-        yield
-        seconds = time.perf_counter() - start
-        log.info("stage %s done in %.1f s", stage, seconds)
-        self.log_metrics({f"time/{stage}_s": seconds})
-
-    def tokenizer(self) -> Any:
-        """The project tokenizer (``tokenizer`` config), built on first use."""
-        if "tokenizer" not in self.state:
-            from topics.tokenize import build_tokenizer
-
-            self.state["tokenizer"] = build_tokenizer(self.cfg.tokenizer)
-        return self.state["tokenizer"]
-
-    def compute(self) -> Any:
-        """The compute backend (``compute`` config), built on first use, closed by :func:`run`."""
-        if "compute" not in self.state:
-            from topics.compute import build_compute
-
-            self.state["compute"] = build_compute(self.cfg.get("compute"))
-        return self.state["compute"]
-
-    def unit_tokens(self) -> list[list[str]]:
-        """Every unit's tokens, filtered like the topic vectorizer; cut once per job.
-
-        Shared by c-TF-IDF and coherence, and by the next job of a multirun while the units and
-        the tokenizer are the same.
-        """
-        if "unit_tokens" not in self.state:
-            from topics.evaluation import unit_tokens
-            from topics.shared import make_key, recall
-
-            texts = self.state["preprocess"].units.norm.tolist()
-            token_filter = bool(self.cfg.topic_model.vectorizer.get("token_filter", True))
-            tokenizer = self.tokenizer()
-            fingerprint = getattr(tokenizer, "fingerprint", None)
-            key = make_key(
-                corpus_fingerprint(texts),
-                fingerprint() if callable(fingerprint) else repr(tokenizer),
-                OmegaConf.to_container(self.cfg.tokenizer, resolve=True),
-                token_filter,
-            )
-            with self.timed("tokenize"):
-                self.state["unit_tokens"], _ = recall(
-                    "unit_tokens", key, lambda: unit_tokens(texts, tokenizer, token_filter)
-                )
-        return self.state["unit_tokens"]
 
 
 def seed_everything(seed: int | None) -> None:
@@ -162,9 +93,9 @@ def _stage_data(ctx: Context) -> None:
     from topics.data import load_documents
     from topics.shared import recall
 
-    ctx.state["input_key"] = _input_key(ctx)
-    docs, _ = recall("documents", ctx.state["input_key"], lambda: load_documents(ctx.cfg.data))
-    ctx.state["documents"] = docs
+    ctx.input_key = _input_key(ctx)
+    docs, _ = recall("documents", ctx.input_key, lambda: load_documents(ctx.cfg.data))
+    ctx.documents = docs
     ctx.log_metrics({"data/n_documents_read": len(docs)})
 
 
@@ -172,12 +103,13 @@ def _stage_preprocess(ctx: Context) -> None:
     from topics.preprocess.pipeline import preprocess_documents
     from topics.shared import make_key, recall
 
+    documents = ctx.need_documents()
     key = make_key(
-        ctx.state.get("input_key") or id(ctx.state["documents"]),
+        ctx.input_key or id(documents),
         OmegaConf.to_container(ctx.cfg.preprocess, resolve=True),
     )
     result, _ = recall(
-        "preprocess", key, lambda: preprocess_documents(ctx.state["documents"], ctx.cfg.preprocess)
+        "preprocess", key, lambda: preprocess_documents(documents, ctx.cfg.preprocess)
     )
     if result.units.empty:
         raise ValueError(
@@ -187,7 +119,7 @@ def _stage_preprocess(ctx: Context) -> None:
     out = ctx.out / "data"
     result.write(out)
     ctx.rec.log_dir(out, "data")
-    ctx.state["preprocess"] = result
+    ctx.preprocess = result
     units = result.units
     ctx.rec.set_tags(
         {
@@ -211,10 +143,10 @@ def _stage_preprocess(ctx: Context) -> None:
 def _stage_embedding(ctx: Context) -> None:
     from topics.embedding import build_embedder
 
-    units = ctx.state["preprocess"].units
+    units = ctx.need_units()
     embedder = build_embedder(ctx.cfg.embedding, tokenizer=ctx.tokenizer(), compute=ctx.compute())
     vectors = embedder.embed(units.norm.tolist())
-    ctx.state["embedder"], ctx.state["embeddings"] = embedder, vectors
+    ctx.embedder, ctx.embeddings = embedder, vectors
     metrics = {"embedding/dim": vectors.shape[1], "embedding/n_units": vectors.shape[0]}
     cache = getattr(embedder, "cache", None)
     if cache is not None:
@@ -242,7 +174,6 @@ def _stage_topic_model(ctx: Context) -> None:
 def _stage_themes(ctx: Context) -> None:
     from topics.classifier.stage import run_theme_stage
 
-    ctx.tokenizer()
     run_theme_stage(ctx)
 
 
@@ -296,9 +227,7 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
                 with ctx.timed(stage):
                     STAGES[stage](ctx)
         finally:
-            compute = ctx.state.pop("compute", None)
-            if compute is not None:
-                compute.close()
+            ctx.close()
         from topics.reproducibility import provenance
 
         rec.set_tags(provenance())  # after the stages: what numba actually compiled for
@@ -307,7 +236,7 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
 
         with ctx.timed("report"):
             write_run_report(ctx, name)
-        run_id = getattr(rec, "run_id", None)
+        run_id = ctx.run_id
         print(console_summary(ctx, run_id))
     objective = objective_value(ctx.metrics, cfg.get("objective_metric"))
     return RunResult(run_id=run_id, output_dir=out, metrics=ctx.metrics, objective=objective)

@@ -146,7 +146,8 @@ def test_stability_mode_logs_refit_agreement(job_factory):
     _, chance = match_topics(words, [list(d) for d in np.split(dealt, cuts)])
     jaccard = m["stability/topic_match_jaccard"]
     assert jaccard > chance.mean(), (jaccard, chance.mean())
-    assert m["stability/n_topics_min"] <= m["topics/n_topics"] <= m["stability/n_topics_max"]
+    # the refits' topic counts bracket each other, not necessarily this job's own count
+    assert 1 <= m["stability/n_topics_min"] <= m["stability/n_topics_max"]
     assert (out / "topics" / "stability_runs.csv").is_file()
     logged = _client(cfg).get_run(result.run_id).data.metrics
     assert logged["stability/ari_mean"] == m["stability/ari_mean"]
@@ -231,8 +232,8 @@ def test_thucnews_single_label_through_the_runner(job_factory, thucnews_dir):
             "data=thucnews",
             f"paths.shared_data_dir={thucnews_dir}",
             "classifier=tfidf_linear",
-            "+classifier.n_train=2000",
-            "+classifier.n_dev=1000",
+            "theme_stage.n_train=2000",
+            "theme_stage.n_dev=1000",
             "stages=[data,preprocess,themes]",
         ]
     )

@@ -1,94 +1,178 @@
 """The theme stage of a run: evaluate the configured classifier, tag every unit, profile articles.
 
-The training data is ``theme_training`` (``authored``: the authored set of ``seeds/themes/``;
-``gold``: the hand-labelled seed paragraphs).
+What the stage does is the explicit ``theme_stage.mode`` (``configs/config.yaml``; each data
+config sets ``theme_mode``):
 
-* On units with gold labels (the seed paragraphs), the classifier is evaluated with
-  leave-one-article-out CV (the authored set added to every training fold), and, when the
-  authored set is used, under protocol A (trained on the authored set only, scored on the gold:
-  ``themes/A/...`` metrics); then it is fitted on all the training data.
-* On other units (sentence units, a user corpus), it is fitted on the training data and applied.
-* On a single-label corpus with a held-out split (``data=thucnews``), it is trained on the train
-  split and scored on the eval split (accuracy, macro-F1).
+* ``evaluate``: score the classifier on the seed gold paragraphs (cut with this run's
+  ``preprocess`` config in paragraph units; the run's own units when they are those paragraphs)
+  under the protocols listed in ``theme_stage.protocols`` (``A``: trained on the authored set
+  only; ``B``: leave-one-article-out with the authored set in every training fold; gold-only
+  training has leave-one-article-out only), then fit on all the training data and tag the units.
+* ``tag``: fit on the training data and tag the units; nothing is scored.
+* ``single_label``: train on the labeled corpus' train split and score its eval split
+  (``data=thucnews``: accuracy, macro-F1).
+
+The training data is ``theme_stage.training`` (``authored``: the authored set of
+``seeds/themes/``; ``gold``: the hand-labelled seed paragraphs).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from topics.classifier.base import ThemeClassifier
+from topics.classifier.evaluate import EvaluationResult
+from topics.classifier.protocols import LabeledSet, ProtocolResult, concat
+from topics.data.types import InputError
+
+if TYPE_CHECKING:
+    from topics.context import Context
 
 log = logging.getLogger(__name__)
 
-#: keys of the ``classifier`` config read by this stage, not by the classifier itself
-STAGE_KEYS = {"n_resamples", "log_model", "n_train", "n_dev"}
+MODES = ("evaluate", "tag", "single_label")
+TRAINING = ("authored", "gold")
+#: protocols the stage can run (C needs no refit and is left to scripts/theme_protocols.py)
+STAGE_PROTOCOLS = ("A", "B")
 
 
-def _method_cfg(cfg: Any) -> dict[str, Any]:
-    from omegaconf import OmegaConf
+@dataclass(frozen=True)
+class StageSettings:
+    """``theme_stage``, checked: what the stage does and with which data."""
 
-    node = OmegaConf.to_container(cfg.classifier, resolve=True)
-    return {k: v for k, v in node.items() if k not in STAGE_KEYS}
+    mode: str
+    training: tuple[str, ...]
+    protocols: tuple[str, ...]
+    n_resamples: int
+    log_model: bool
+    n_train: int | None
+    n_dev: int | None
 
-
-def _topics_array(ctx: Any) -> np.ndarray | None:
-    result = ctx.state.get("topics")
-    if result is None:
-        return None
-    return result.assignments.topic.to_numpy()
-
-
-def _seed_training_set(
-    ctx: Any, ids: list[str]
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
-    """The seed paragraphs with their gold labels, embedded with this run's embedder."""
-    from topics.data.seeds import read_manifest_corpus
-    from topics.preprocess.pipeline import preprocess_documents
-    from topics.themes import label_matrix, load_gold
-
-    units = preprocess_documents(list(read_manifest_corpus()), {"unit": "paragraph"}).units
-    gold = load_gold(theme_ids=ids)
-    embedder = ctx.state.get("embedder")
-    vectors = np.asarray(embedder.embed(units.norm.tolist())) if embedder is not None else None
-    return units, label_matrix(gold, units, ids), vectors
-
-
-def _training_parts(ctx: Any) -> tuple[str, ...]:
-    parts = tuple(ctx.cfg.get("theme_training") or ("gold",))
-    bad = sorted(set(parts) - {"authored", "gold"})
-    if bad or not parts:
-        raise ValueError(
-            f"theme_training is {list(parts)}; use a non-empty subset of [authored, gold]"
+    @classmethod
+    def from_config(cls, node: DictConfig) -> StageSettings:
+        """Read and check ``theme_stage``; a bad value fails naming the key and the choices."""
+        mode = str(node.mode)
+        if mode not in MODES:
+            raise InputError(f"theme_stage.mode={mode!r}; choose one of {list(MODES)}")
+        training = tuple(node.training or ())
+        if not training or set(training) - set(TRAINING):
+            raise InputError(
+                f"theme_stage.training={list(training)}; use a non-empty subset of {list(TRAINING)}"
+            )
+        protocols = tuple(node.protocols or ())
+        if set(protocols) - set(STAGE_PROTOCOLS):
+            raise InputError(
+                f"theme_stage.protocols={list(protocols)}; use a subset of {list(STAGE_PROTOCOLS)}"
+            )
+        return cls(
+            mode=mode,
+            training=training,
+            protocols=protocols,
+            n_resamples=int(node.n_resamples),
+            log_model=bool(node.log_model),
+            n_train=None if node.n_train is None else int(node.n_train),
+            n_dev=None if node.n_dev is None else int(node.n_dev),
         )
-    return parts
 
 
-def _authored(ctx: Any, ids: list[str]) -> Any:
-    from topics.classifier.protocol_report import authored_set
-
-    return authored_set(ids, 5, int(ctx.cfg.get("seed") or 0))
+def _method_cfg(cfg: DictConfig) -> dict[str, Any]:
+    return OmegaConf.to_container(cfg.classifier, resolve=True)  # type: ignore[return-value]
 
 
-def _evaluate_with_authored(ctx: Any, clf: Any, units: pd.DataFrame, Y: np.ndarray, ids: list[str]):
-    """Protocol A (logged as ``themes/A/...``) and B (the LOAO result, returned)."""
-    from topics.classifier.evaluate import EvaluationResult
-    from topics.classifier.protocols import LabeledSet, protocol_a, protocol_b
-
-    seed, n = ctx.cfg.get("seed"), int(ctx.cfg.classifier.get("n_resamples", 1000))
-    authored = _authored(ctx, ids)
-    gold = LabeledSet(
+def _gold_set(units: pd.DataFrame, Y: np.ndarray) -> LabeledSet:
+    return LabeledSet(
         units.norm.tolist(), Y, units.doc_id.astype(str).to_numpy(), units.unit_id.tolist()
     )
-    res_a, _ = protocol_a(
-        clf, authored, gold, name=ctx.cfg.classifier.name, n_resamples=n, seed=seed
-    )
-    ctx.log_metrics({k.replace("themes/", "themes/A/", 1): v for k, v in res_a.summary.items()})
-    res = protocol_b(clf, authored, gold, name=ctx.cfg.classifier.name, n_resamples=n, seed=seed)
-    return authored, EvaluationResult(
+
+
+@dataclass(frozen=True)
+class GoldUnits:
+    """The seed gold paragraphs the stage scores and trains on, with their labels."""
+
+    units: pd.DataFrame
+    Y: np.ndarray
+    vectors: np.ndarray | None
+    topics: np.ndarray | None
+    are_run_units: bool
+
+
+def _gold_units(ctx: Context, ids: list[str]) -> GoldUnits:
+    """The run's units when they carry the gold labels, else the seed paragraphs cut anew.
+
+    The seed articles are cut with this run's ``preprocess`` config in paragraph units (the unit
+    the gold labels belong to), and embedded with the run's embedder.
+    """
+    from topics.data.seeds import read_manifest_corpus
+    from topics.preprocess.pipeline import preprocess_documents
+    from topics.themes import check_gold, label_matrix, load_gold
+
+    gold = load_gold(theme_ids=ids)
+    units = ctx.need_units()
+    if check_gold(gold, units).ok:
+        topics = None if ctx.topics is None else ctx.topics.assignments.topic.to_numpy()
+        Y = label_matrix(gold, units, ids)
+        return GoldUnits(units, Y, ctx.embeddings, topics, are_run_units=True)
+    conf = OmegaConf.merge(ctx.cfg.preprocess, {"unit": "paragraph"})
+    seed_units = preprocess_documents(list(read_manifest_corpus()), conf).units
+    check = check_gold(gold, seed_units)
+    if not check.ok:
+        raise InputError(
+            "theme_stage: the seed gold labels do not match the seed paragraphs cut with this "
+            f"run's preprocess config ({check.describe()}); use preprocess=default or "
+            "theme_stage.training=[authored]"
+        )
+    vectors = None
+    if ctx.embedder is not None:
+        vectors = np.asarray(ctx.embedder.embed(seed_units.norm.tolist()))
+    Y = label_matrix(gold, seed_units, ids)
+    return GoldUnits(seed_units, Y, vectors, None, are_run_units=False)
+
+
+def _evaluate(
+    ctx: Context, st: StageSettings, clf: ThemeClassifier, gold: GoldUnits, authored: LabeledSet
+) -> EvaluationResult:
+    """Score ``clf`` under the configured protocols; the first listed is the headline."""
+    from topics.classifier import evaluate
+    from topics.classifier.protocols import protocol_a, protocol_b
+
+    seed, n, name = ctx.cfg.get("seed"), st.n_resamples, str(ctx.cfg.classifier.name)
+    if "authored" not in st.training:
+        return evaluate(
+            clf,
+            gold.units,
+            gold.Y,
+            embeddings=gold.vectors,
+            topics=gold.topics,
+            seed=seed,
+            n_resamples=n,
+        )
+    if not st.protocols:
+        raise InputError("theme_stage.protocols is empty; list A and/or B, or use mode=tag")
+    data = _gold_set(gold.units, gold.Y)
+    results: dict[str, ProtocolResult] = {}
+    for protocol in st.protocols:
+        if protocol == "A":
+            results["A"], _ = protocol_a(clf, authored, data, name=name, n_resamples=n, seed=seed)
+        else:
+            results["B"] = protocol_b(clf, authored, data, name=name, n_resamples=n, seed=seed)
+        ctx.log_metrics(
+            {
+                k.replace("themes/", f"themes/{protocol}/", 1): v
+                for k, v in results[protocol].summary.items()
+            }
+        )
+    headline = st.protocols[0]
+    ctx.rec.set_tags({"themes/headline_protocol": headline})
+    res = results[headline]
+    return EvaluationResult(
         method=res.method,
-        theme_ids=ids,
+        theme_ids=res.theme_ids,
         per_theme=res.per_theme,
         summary=res.summary,
         oof_scores=res.scores,
@@ -100,87 +184,55 @@ def _evaluate_with_authored(ctx: Any, clf: Any, units: pd.DataFrame, Y: np.ndarr
     )
 
 
-def run_theme_stage(ctx: Any) -> None:
-    """Run the theme stage on a job context (see :mod:`topics.runner`)."""
-    from topics.classifier import build_classifier, evaluate, theme_profile, write_profile_heatmap
+def run_theme_stage(ctx: Context) -> None:
+    """Run the theme stage on a job context (see the module docstring for the modes)."""
+    from topics.classifier import build_classifier, theme_profile, write_profile_heatmap
     from topics.reporting.dynamics import article_titles
-    from topics.themes import check_gold, label_matrix, label_stats, load_gold, load_taxonomy
+    from topics.themes import label_stats, load_gold, load_taxonomy
 
     cfg = ctx.cfg
-    if cfg.data.get("eval_path") and cfg.data.get("label_field"):
-        _single_label(ctx)
+    st = StageSettings.from_config(cfg.theme_stage)
+    if st.mode == "single_label":
+        from topics.classifier.single_label_stage import run_single_label_stage
+
+        run_single_label_stage(ctx, st.n_train, st.n_dev)
         return
     themes = load_taxonomy(cfg.themes)
     ids = [t.id for t in themes]
-    units = ctx.state["preprocess"].units
-    vectors = ctx.state.get("embeddings")
-    topics = _topics_array(ctx)
+    pre = ctx.need_preprocess()
+    units, vectors = pre.units, ctx.embeddings
+    topics = None if ctx.topics is None else ctx.topics.assignments.topic.to_numpy()
     clf = build_classifier(
-        _method_cfg(cfg),
-        themes,
-        tokenizer=ctx.state.get("tokenizer"),
-        embedder=ctx.state.get("embedder"),
+        _method_cfg(cfg), themes, tokenizer=ctx.tokenizer(), embedder=ctx.embedder
     )
+    if clf.needs_topics and "authored" in st.training:
+        raise InputError(
+            f"classifier={clf.method} needs topic assignments, which the authored set does not "
+            "have; set theme_stage.training=[gold]"
+        )
     out = ctx.out / "themes"
     out.mkdir(parents=True, exist_ok=True)
-    gold = load_gold(theme_ids=ids)
-    check = check_gold(gold, units)
-    parts = _training_parts(ctx)
-    if clf.needs_topics and "authored" in parts:
-        log.warning("themes: %s needs topic assignments; the authored set has none", clf.method)
-        parts = ("gold",)
-    if check.ok:
-        Y = label_matrix(gold, units, ids)
-        if "authored" in parts:
-            authored, res = _evaluate_with_authored(ctx, clf, units, Y, ids)
-        else:
-            res = evaluate(
-                clf,
-                units,
-                Y,
-                embeddings=vectors,
-                topics=topics,
-                seed=cfg.get("seed"),
-                n_resamples=int(cfg.classifier.get("n_resamples", 1000)),
-            )
+    gold = _gold_units(ctx, ids) if "gold" in st.training or st.mode == "evaluate" else None
+    if clf.needs_topics and (gold is None or not gold.are_run_units):
+        raise InputError(
+            f"classifier={clf.method} needs gold labels on this run's units; use it with the "
+            "seed corpus in paragraph units (preprocess=default)"
+        )
+    authored = _authored(ctx, ids) if "authored" in st.training else None
+    if st.mode == "evaluate":
+        assert gold is not None
+        res = _evaluate(ctx, st, clf, gold, authored)  # type: ignore[arg-type]
         res.per_theme.to_csv(out / "per_theme.csv")
         res.predictions_frame().to_parquet(out / "oof_predictions.parquet", index=False)
         res.write_figures(out / "figures", labels=[t.name_zh for t in themes])
-        stats = label_stats(gold, ids)
+        stats = label_stats(load_gold(theme_ids=ids), ids)
         stats.to_csv(out / "gold_label_stats.csv")
         ctx.log_metrics({k: v for k, v in res.summary.items() if isinstance(v, int | float)})
         ctx.log_metrics(
             {f"themes/gold/{item}": float(row["count"]) for item, row in stats.iterrows()}
         )
-        if "authored" in parts:
-            fitted = _fit_with_authored(clf, authored, units, Y, "gold" in parts)
-            ctx.rec.set_tags({"themes/trained_on": _trained_on(authored, units, "gold" in parts)})
-        else:
-            fitted = clf.spawn().fit(
-                units.norm.tolist(), Y, vectors, topics, groups=units.doc_id.tolist()
-            )
-            ctx.rec.set_tags({"themes/trained_on": "this run's units (gold labels)"})
-    else:
-        log.info(
-            "themes: units have no gold labels (%s); training on the seed gold", check.describe()
-        )
-        if clf.needs_topics:
-            raise ValueError(
-                "classifier=topic_features needs gold labels on this run's units; "
-                "use it with the seed corpus in paragraph units"
-            )
-        seed_units, Y, seed_vectors = _seed_training_set(ctx, ids)
-        if "authored" in parts:
-            authored = _authored(ctx, ids)
-            fitted = _fit_with_authored(clf, authored, seed_units, Y, "gold" in parts)
-            ctx.rec.set_tags(
-                {"themes/trained_on": _trained_on(authored, seed_units, "gold" in parts)}
-            )
-        else:
-            fitted = clf.spawn().fit(
-                seed_units.norm.tolist(), Y, seed_vectors, groups=seed_units.doc_id.tolist()
-            )
-            ctx.rec.set_tags({"themes/trained_on": f"seed gold ({len(seed_units)} paragraphs)"})
+    fitted = _fit(clf, st, authored, gold)
+    ctx.rec.set_tags({"themes/trained_on": _trained_on(authored, gold)})
     texts = units.norm.tolist()
     scores = fitted.predict_proba(texts, vectors, topics)
     pred = fitted.predict(texts, vectors, topics)
@@ -192,42 +244,55 @@ def run_theme_stage(ctx: Any) -> None:
     profile = theme_profile(units, pred, ids)
     profile.to_csv(out / "profile.csv")
     write_profile_heatmap(
-        profile.rename(index=article_titles(ctx.state["preprocess"].documents, max_chars=30)),
+        profile.rename(index=article_titles(pre.documents, max_chars=30)),
         out / "profile.png",
         title=f"{cfg.classifier.name}: share of units per theme",
     )
     ctx.log_metrics({f"themes/share/{t}": float(pred[:, j].mean()) for j, t in enumerate(ids)})
     ctx.rec.log_dir(out, "themes")
-    if cfg.classifier.get("log_model", True) and getattr(ctx.rec, "run_id", None):
+    if st.log_model and ctx.run_id:
         _log_model(ctx, fitted, ids)
 
 
-def _fit_with_authored(
-    clf: Any, authored: Any, units: pd.DataFrame, Y: np.ndarray, with_gold: bool
-) -> Any:
-    """Fit on the authored set, plus the gold paragraphs when ``with_gold``."""
-    from topics.classifier.protocols import LabeledSet, concat
+def _authored(ctx: Context, ids: list[str]) -> LabeledSet:
+    from topics.classifier.protocol_report import authored_set
 
-    data = authored
-    if with_gold:
-        gold = LabeledSet(
-            units.norm.tolist(), Y, units.doc_id.astype(str).to_numpy(), units.unit_id.tolist()
+    return authored_set(ids, 5, int(ctx.cfg.get("seed") or 0))
+
+
+def _fit(
+    clf: ThemeClassifier,
+    st: StageSettings,
+    authored: LabeledSet | None,
+    gold: GoldUnits | None,
+) -> ThemeClassifier:
+    """Fit on the configured training data: the authored set and/or the gold paragraphs."""
+    if authored is None:
+        assert gold is not None
+        return clf.spawn().fit(
+            gold.units.norm.tolist(),
+            gold.Y,
+            gold.vectors,
+            gold.topics,
+            groups=gold.units.doc_id.tolist(),
         )
-        data = concat(authored, gold)
+    data = authored
+    if gold is not None and "gold" in st.training:
+        data = concat(authored, _gold_set(gold.units, gold.Y))
     return clf.spawn().fit(data.texts, data.Y, groups=data.groups)
 
 
-def _trained_on(authored: Any, units: pd.DataFrame, with_gold: bool) -> str:
-    gold = f" + seed gold ({len(units)} paragraphs)" if with_gold else ""
-    return f"authored set ({len(authored)} texts){gold}"
+def _trained_on(authored: LabeledSet | None, gold: GoldUnits | None) -> str:
+    parts = [] if authored is None else [f"authored set ({len(authored)} texts)"]
+    if gold is not None:
+        parts.append(f"seed gold ({len(gold.units)} paragraphs)")
+    return " + ".join(parts)
 
 
-def _log_model(ctx: Any, fitted: Any, ids: list[str]) -> None:
+def _log_model(ctx: Context, fitted: ThemeClassifier, ids: list[str]) -> None:
     from topics.classifier.pipeline_model import SAVABLE_BACKENDS
-    from topics.data.types import InputError
 
-    result = ctx.state.get("topics")
-    vectors = ctx.state.get("embeddings")
+    result, vectors = ctx.topics, ctx.embeddings
     if vectors is None:
         log.warning("themes: no embeddings in this run; the theme model is not logged")
         return
@@ -249,101 +314,28 @@ def _log_model(ctx: Any, fitted: Any, ids: list[str]) -> None:
         log.warning("themes: the theme model is not logged: %s", err)
         return
     ctx.rec.set_tags({"themes/model_uri": uri})
-    ctx.state["theme_model_uri"] = uri
+    ctx.theme_model_uri = uri
 
 
-def _log(ctx: Any, fitted: Any, ids: list[str], vectors: Any, topics: Any, labels: Any) -> str:
+def _log(
+    ctx: Context,
+    fitted: ThemeClassifier,
+    ids: list[str],
+    vectors: np.ndarray,
+    topics: list[int],
+    labels: dict[int, str],
+) -> str:
     from topics.classifier.pipeline_model import log_theme_model
 
+    assert ctx.run_id is not None
     return log_theme_model(
         fitted,
-        embedder=ctx.state.get("embedder"),
+        embedder=ctx.embedder,
         embedding_cfg=ctx.cfg.embedding,
         tokenizer_cfg=ctx.cfg.tokenizer,
         theme_ids=ids,
         embeddings=vectors,
         topics=topics,
         topic_labels=labels,
-        run_id=ctx.rec.run_id,
+        run_id=ctx.run_id,
     )
-
-
-def _single_label(ctx: Any) -> None:
-    """Train on the train split and score the eval split of a labeled corpus."""
-    from topics.classifier.single_label import results_table, run_single_label
-
-    cfg = ctx.cfg
-    tokenizer = ctx.tokenizer() if hasattr(ctx, "tokenizer") else ctx.state.get("tokenizer")
-    (result,) = run_single_label(
-        [_method_cfg(cfg)],
-        cfg.data,
-        tokenizer=tokenizer,
-        embedder=ctx.state.get("embedder"),
-        n_train=cfg.classifier.get("n_train"),
-        n_dev=cfg.classifier.get("n_dev"),
-        seed=cfg.get("seed"),
-        root=cfg,
-    )
-    out = ctx.out / "themes"
-    out.mkdir(parents=True, exist_ok=True)
-    table = results_table([result])
-    table.to_csv(out / "single_label.csv")
-    result.per_class.to_csv(out / "per_class.csv")
-    predictions = pd.DataFrame({"label": result.labels, "predicted": result.predictions})
-    for member, predicted in result.member_predictions.items():
-        predictions[f"predicted/{member}"] = predicted
-        ctx.log_metrics(
-            {
-                f"member/{member}/accuracy": float(
-                    np.mean(np.asarray(predicted) == np.asarray(result.labels))
-                )
-            }
-        )
-    predictions.to_csv(out / "dev_predictions.csv", index=False)
-    _save_encoders(result.model, out / "model")
-    ctx.log_metrics(_fit_details(result.model))
-    row = table.iloc[0]
-    ctx.log_metrics({k: float(v) for k, v in row.items() if "/" in str(k)})
-    ctx.log_metrics(
-        {
-            "time/classifier_train_s": result.train_seconds,
-            "time/classifier_predict_s": result.predict_seconds,
-        }
-    )
-    chosen = {f"chosen/{k}": v for k, v in result.chosen.items() if isinstance(v, int | float)}
-    ctx.log_metrics(chosen)
-    trained_on = getattr(result.model, "trained_on_", None)
-    if trained_on:
-        ctx.rec.set_tags({"themes/trained_on": trained_on})
-    ctx.rec.log_dir(out, "themes")
-
-
-def _members(model: Any) -> list[tuple[str, Any]]:
-    """A blend's ``(name, member)`` pairs, else the model itself as its own only member."""
-    members = getattr(model, "members_", None)
-    return list(members) if members is not None else [(str(getattr(model, "method", "")), model)]
-
-
-def _fit_details(model: Any) -> dict[str, float]:
-    """Train seconds per member; epochs, resumption and speed of fine-tuned encoders."""
-    out: dict[str, float] = {}
-    for name, member in _members(model):
-        if hasattr(member, "fit_seconds_"):
-            out[f"time/member/{name}_train_s"] = float(member.fit_seconds_)
-        encoder = getattr(member, "encoder_", None)
-        if encoder is not None:
-            history = encoder.history_
-            out[f"finetune/{name}/epochs_run"] = float(len(history))
-            out[f"finetune/{name}/resumed_from_epoch"] = float(encoder.resumed_from_)
-            if history:
-                out[f"finetune/{name}/examples_per_s"] = float(
-                    np.mean([r["examples_per_s"] for r in history])
-                )
-    return out
-
-
-def _save_encoders(model: Any, folder: Any) -> None:
-    """Save fine-tuned encoders (a ``finetune`` model, or a blend's members) as safetensors."""
-    for name, member in _members(model):
-        if hasattr(member, "save") and hasattr(member, "encoder_"):
-            member.save(folder / name)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from topics.reporting.dynamics import TopicView, group_columns, over_time, per_group, write_view
 from topics.reporting.html import ReportInput, render_report
+
+if TYPE_CHECKING:
+    from topics.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +33,9 @@ def _plotly_js(out: Path) -> str:
     return "../topics/figures/plotly.min.js" if shared.is_file() else "directory"
 
 
-def write_dynamics(ctx: Any) -> list[TopicView]:
+def write_dynamics(ctx: Context) -> list[TopicView]:
     """Topic shares per time bin and per group of the run's units (see :mod:`.dynamics`)."""
-    result = ctx.state.get("topics")
-    pre = ctx.state.get("preprocess")
+    result, pre = ctx.topics, ctx.preprocess
     if result is None or pre is None:
         return []
     rep = ctx.cfg.report
@@ -44,7 +46,7 @@ def write_dynamics(ctx: Any) -> list[TopicView]:
     doc_dates = dict(zip(documents.doc_id.astype(str), documents.date, strict=True))
     dates = units.doc_id.astype(str).map(doc_dates).reset_index(drop=True)
     views = [over_time(dates, topics, labels, str(rep.time_bin))]
-    meta = {d.doc_id: d.meta for d in ctx.state.get("documents") or []}
+    meta = {d.doc_id: d.meta for d in ctx.documents or []}
     groups = group_columns(units, documents, meta, list(rep.groups), rep.get("source_field"))
     for name, values in groups.items():
         views.append(
@@ -111,7 +113,7 @@ def config_diff(cfg: DictConfig, defaults: DictConfig | None) -> pd.DataFrame | 
     return pd.DataFrame(rows, columns=["key", "default", "value"])
 
 
-def write_run_report(ctx: Any, run_name: str) -> Path | None:
+def write_run_report(ctx: Context, run_name: str) -> Path | None:
     """Write the dynamics and ``report/report.html`` of a finished job and log them."""
     from topics.tracking.naming import job_overrides
 
@@ -123,7 +125,7 @@ def write_run_report(ctx: Any, run_name: str) -> Path | None:
     inp = ReportInput(
         title=f"topics run report · {cfg.experiment_name} · {run_name}",
         run_name=run_name,
-        run_id=getattr(ctx.rec, "run_id", None),
+        run_id=ctx.run_id,
         experiment=str(cfg.experiment_name),
         metrics=dict(ctx.metrics),
         overrides=job_overrides(),

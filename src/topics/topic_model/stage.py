@@ -1,21 +1,55 @@
 """The topic-model stage of a run: fit, write topics and figures, score quality and stability.
 
-:func:`run_topic_stage` works on the job context of :mod:`topics.runner` (``ctx.cfg``,
-``ctx.state``, ``ctx.tokenizer()``, ``ctx.compute()``, ``ctx.unit_tokens()``, ``ctx.timed``,
-``ctx.log_metrics``, ``ctx.rec``).
+:func:`run_topic_stage` reads the units and embeddings from the job's :class:`~topics.context.Context`
+and sets its ``topic_model`` and ``topics``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+import numpy as np
+from bertopic import BERTopic
 from omegaconf import OmegaConf
 
+from topics.hashing import corpus_fingerprint
 from topics.topic_model.fit import TopicResult
 
+if TYPE_CHECKING:
+    from topics.context import Context
 
-def _theme_topics(ctx: Any) -> tuple[dict | None, dict | None]:
+#: ``build(seed=None)``: an unfitted topic model from the run's config
+Build = Callable[[int | None], BERTopic]
+#: ``refit(seed, positions)``: the configured model fitted on some of the units
+Refit = Callable[[int, np.ndarray], TopicResult]
+
+
+def unit_tokens(ctx: Context) -> list[list[str]]:
+    """Every unit's tokens, filtered like the topic vectorizer.
+
+    Shared by c-TF-IDF and coherence, and (through :func:`topics.shared.recall`) by the next job
+    of a multirun while the units and the tokenizer are the same.
+    """
+    from topics.evaluation import unit_tokens as cut
+    from topics.shared import make_key, recall
+
+    texts = ctx.need_units().norm.tolist()
+    token_filter = bool(ctx.cfg.topic_model.vectorizer.get("token_filter", True))
+    tokenizer = ctx.tokenizer()
+    key = make_key(
+        corpus_fingerprint(texts),
+        tokenizer.fingerprint(),
+        OmegaConf.to_container(ctx.cfg.tokenizer, resolve=True),
+        token_filter,
+    )
+    with ctx.timed("tokenize"):
+        tokens, _ = recall("unit_tokens", key, lambda: cut(texts, tokenizer, token_filter))
+    return tokens
+
+
+def _theme_topics(ctx: Context) -> tuple[dict | None, dict | None]:
     """Seed word lists and zero-shot descriptions from the theme taxonomy, when asked for."""
     tm = ctx.cfg.topic_model
     if not (tm.get("guided") or tm.get("zeroshot")):
@@ -28,20 +62,22 @@ def _theme_topics(ctx: Any) -> tuple[dict | None, dict | None]:
     return seeds, zeroshot
 
 
-def _builder(ctx: Any) -> Any:
+def _builder(ctx: Context) -> Build:
     """``build(seed=None)``: an unfitted model from the run's config, the seed replaced if given."""
     from topics.topic_model import build_topic_model
 
     seed_topics, zeroshot = _theme_topics(ctx)
 
-    def build(seed: int | None = None) -> Any:
+    embedder = ctx.need_embedder()
+
+    def build(seed: int | None = None) -> BERTopic:
         tm = ctx.cfg.topic_model
         if seed is not None:
             tm = OmegaConf.merge(tm, {"seed": seed})
         return build_topic_model(
             tm,
             ctx.tokenizer(),
-            embedder=ctx.state["embedder"],
+            embedder=embedder,
             seed_topics=seed_topics,
             zeroshot_topics=zeroshot,
         )
@@ -60,15 +96,15 @@ def write_topic_tables(result: TopicResult, out: Path) -> None:
     result.doc_topic_mix.to_csv(out / "doc_topic_mix.csv")
 
 
-def _refit(ctx: Any, build: Any, texts: list[str]) -> Any:
+def _refit(ctx: Context, build: Build, texts: list[str], tokens: list[list[str]]) -> Refit:
     """The stability mode's refit: the configured model (consensus too) on some units."""
     from topics.topic_model.fitting import fit_configured
 
-    units = ctx.state["preprocess"].units
-    vectors, tokens = ctx.state["embeddings"], ctx.unit_tokens()
+    units = ctx.need_units()
+    vectors = ctx.need_embeddings()
     unit_ids, doc_ids = units.unit_id.tolist(), units.doc_id.tolist()
 
-    def refit(seed: int, positions: Any) -> TopicResult:
+    def refit(seed: int, positions: np.ndarray) -> TopicResult:
         return fit_configured(
             ctx.cfg.topic_model,
             build,
@@ -83,27 +119,34 @@ def _refit(ctx: Any, build: Any, texts: list[str]) -> Any:
     return refit
 
 
-def _stability(ctx: Any, build: Any, texts: list[str], out: Path, result: TopicResult) -> None:
+def _stability(
+    ctx: Context,
+    build: Build,
+    texts: list[str],
+    tokens: list[list[str]],
+    out: Path,
+    result: TopicResult,
+) -> None:
     """Refit the topic model over seeds, resamples and unit orders; log how much topics move."""
     from topics.evaluation import stability_report
     from topics.topic_model.fitting import add_stability
 
     st = ctx.cfg.stability
-    units = ctx.state["preprocess"].units
+    units = ctx.need_units()
     report = stability_report(
         None,
         texts,
-        ctx.state["embeddings"],
+        ctx.need_embeddings(),
         units.unit_id.tolist(),
         units.doc_id.tolist(),
         n_runs=int(st.n_runs),
         seed=int(ctx.cfg.seed),
         shuffle=bool(st.shuffle),
         top_n=int(st.top_n),
-        token_lists=ctx.unit_tokens(),
+        token_lists=tokens,
         resample=str(st.resample),
         sample_fraction=float(st.sample_fraction),
-        refit=_refit(ctx, build, texts),
+        refit=_refit(ctx, build, texts, tokens),
         reference=result.assignments.topic_before_outlier_reduction.to_numpy(),
     )
     add_stability(result, report.topic_stability, "refit_stability")
@@ -112,7 +155,7 @@ def _stability(ctx: Any, build: Any, texts: list[str], out: Path, result: TopicR
     ctx.log_metrics(report.metrics)
 
 
-def _reference_tokens(ctx: Any) -> list[list[str]] | None:
+def _reference_tokens(ctx: Context) -> list[list[str]] | None:
     """Token lists of ``coherence.reference`` (read and cut once per multirun), or ``None``."""
     from topics.evaluation.reference import reference_config, reference_tokens
     from topics.shared import file_stamp, make_key, recall
@@ -126,13 +169,7 @@ def _reference_tokens(ctx: Any) -> list[list[str]] | None:
         return None
     token_filter = bool(ctx.cfg.topic_model.vectorizer.get("token_filter", True))
     tokenizer = ctx.tokenizer()
-    fingerprint = getattr(tokenizer, "fingerprint", None)
-    key = make_key(
-        cfg,
-        file_stamp([cfg.get("path")]),
-        fingerprint() if callable(fingerprint) else repr(tokenizer),
-        token_filter,
-    )
+    key = make_key(cfg, file_stamp([cfg.get("path")]), tokenizer.fingerprint(), token_filter)
     with ctx.timed("reference_tokens"):
         tokens, _ = recall(
             "reference_tokens", key, lambda: reference_tokens(cfg, tokenizer, token_filter)
@@ -157,33 +194,35 @@ def _stability_metrics(result: TopicResult, threshold: float) -> dict[str, float
     }
 
 
-def _recurrence(ctx: Any) -> float:
+def _recurrence(ctx: Context) -> float:
     """Stability below which a topic counts as unstable (``topic_model.consensus``)."""
     return float(ctx.cfg.topic_model.get("consensus", {}).get("min_recurrence", 0.5))
 
 
-def run_topic_stage(ctx: Any) -> None:
+def run_topic_stage(ctx: Context) -> None:
     """Fit the topic model on the run's units and record its outputs and quality."""
     from topics.evaluation import evaluate_topics
     from topics.reporting.dynamics import article_titles
     from topics.topic_model import save_topic_model, write_figures
     from topics.topic_model.fitting import fit_configured
 
-    units = ctx.state["preprocess"].units
+    pre = ctx.need_preprocess()
+    units, vectors = pre.units, ctx.need_embeddings()
     texts = units.norm.tolist()
+    tokens = unit_tokens(ctx)
     build = _builder(ctx)
     fitted = fit_configured(
         ctx.cfg.topic_model,
         build,
         texts,
-        ctx.state["embeddings"],
+        vectors,
         units.unit_id.tolist(),
         units.doc_id.tolist(),
         compute=ctx.compute(),
-        token_lists=ctx.unit_tokens(),
+        token_lists=tokens,
     )
     model, result = fitted.model, fitted.result
-    ctx.state["topic_model"], ctx.state["topics"] = model, result
+    ctx.topic_model, ctx.topics = model, result
     out = ctx.out / "topics"
     out.mkdir(parents=True, exist_ok=True)
     write_topic_tables(result, out)
@@ -193,17 +232,17 @@ def run_topic_stage(ctx: Any) -> None:
             write_figures(
                 model,
                 result,
-                ctx.state["embeddings"],
+                vectors,
                 out / "figures",
                 texts=texts,
                 seed=ctx.cfg.get("seed"),
                 stability_threshold=_recurrence(ctx),
-                titles=article_titles(ctx.state["preprocess"].documents),
+                titles=article_titles(pre.documents),
             )
     labels = units.label
     quality = evaluate_topics(
         result,
-        ctx.unit_tokens(),
+        tokens,
         labels=labels.tolist() if labels.notna().any() else None,
         top_n=int(ctx.cfg.topic_model.top_n_words),
         reference=_reference_tokens(ctx),
@@ -214,6 +253,6 @@ def run_topic_stage(ctx: Any) -> None:
     # the stability mode refits last: the fit's metrics are in MLflow while it runs
     if ctx.cfg.stability.get("enabled"):
         with ctx.timed("stability"):
-            _stability(ctx, build, texts, out, result)
+            _stability(ctx, build, texts, tokens, out, result)
         write_topic_tables(result, out)  # with the refit_stability column
     ctx.rec.log_dir(out, "topics")
