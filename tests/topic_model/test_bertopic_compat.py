@@ -86,11 +86,20 @@ def _fit(model: BERTopic | None = None) -> tuple[BERTopic, list[str], np.ndarray
     return model, marked, vectors, np.asarray(topics, dtype=int)
 
 
-def _joined(marked: list[str], topics: np.ndarray) -> dict[int, str]:
-    return {
-        int(t): " ".join(m for m, k in zip(marked, topics, strict=True) if k == t)
+def _missing_groups(seen: list[str], marked: list[str], topics: np.ndarray) -> list[int]:
+    """Topics whose units reached the vectorizer as no one text: the units, ended by
+    UNIT_END, joined with ' ' (in any order; partial_fit sorts them)."""
+    groups = set()
+    for text in seen:
+        pieces = [p.strip() for p in text.split(UNIT_END) if p.strip()]
+        if " ".join(p + UNIT_END for p in pieces) == text:
+            groups.add(tuple(sorted(pieces)))
+    return [
+        int(t)
         for t in sorted(set(topics.tolist()))
-    }
+        if tuple(sorted(m[:-1] for m, k in zip(marked, topics, strict=True) if k == t))
+        not in groups
+    ]
 
 
 def _seen(model: BERTopic) -> list[str]:
@@ -107,7 +116,7 @@ def _update(model: BERTopic, marked: list[str], labels: np.ndarray) -> None:
 def test_ctfidf_counts_each_topic_as_its_units_joined_by_spaces():
     model, marked, _, topics = _fit()
     assert set(topics.tolist()) == {-1, 0, 1, 2}
-    missing = [t for t, text in _joined(marked, topics).items() if text not in _seen(model)]
+    missing = _missing_groups(_seen(model), marked, topics)
     assert not missing, _relies(
         "UnitTokenizer",
         f"no longer hands the vectorizer each topic's units joined with ' ' (topics {missing}) "
@@ -116,6 +125,31 @@ def test_ctfidf_counts_each_topic_as_its_units_joined_by_spaces():
     vocab = set(model.vectorizer_model.get_feature_names_out())
     assert vocab == {w for text in marked for w in text.replace(UNIT_END, "").split()}, _relies(
         "UnitTokenizer", "builds its c-TF-IDF vocabulary from other texts than the units"
+    )
+
+
+def test_partial_fit_counts_each_topic_as_its_units_joined_by_spaces():
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.decomposition import IncrementalPCA
+
+    tokenizer = RecordingTokenizer()
+    model = BERTopic(
+        language=None,
+        umap_model=IncrementalPCA(n_components=2),
+        hdbscan_model=MiniBatchKMeans(n_clusters=3, random_state=0, n_init=3),
+        vectorizer_model=OnlineCountVectorizer(
+            tokenizer=tokenizer, lowercase=False, token_pattern=None
+        ),
+        calculate_probabilities=False,
+    )
+    texts, vectors = _corpus()
+    marked = compat.mark_units(model, texts)
+    model.partial_fit(marked, vectors.astype(np.float64))
+    topics = np.asarray(model.topics_, dtype=int)
+    missing = _missing_groups(tokenizer.seen, marked, topics)
+    assert not missing, _relies(
+        "UnitTokenizer",
+        f"partial_fit no longer joins each topic's units with ' ' (topics {missing})",
     )
 
 
@@ -130,7 +164,7 @@ def test_update_topics_reads_the_assignments_set():
     assert counts == expected, _relies(
         "set_assignments", "update_topics(docs) no longer takes the topics from topics_"
     )
-    missing = [t for t, text in _joined(marked, labels).items() if text not in _seen(model)]
+    missing = _missing_groups(_seen(model), marked, labels)
     assert not missing, _relies(
         "UnitTokenizer", "update_topics no longer joins each topic's units with ' '"
     )
