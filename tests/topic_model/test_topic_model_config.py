@@ -176,7 +176,7 @@ def test_a_cjk_font_is_installed_for_png_figures():
 def test_unit_tokenizer_cuts_each_unit_once_inside_joined_topic_texts(tok):
     import pickle
 
-    from topics.topic_model.backend import UNIT_END
+    from topics.topic_model.bertopic_compat import UNIT_END
 
     calls: list[str] = []
 

@@ -60,20 +60,23 @@ def _similarities(parts: dict[str, Any], norms: list[str]) -> tuple[np.ndarray, 
     """Cosine similarity of texts to every topic (rows: texts; columns: topics, -1 first)."""
     from sklearn.metrics.pairwise import cosine_similarity
 
+    from topics.topic_model.bertopic_compat import ctfidf, topic_embeddings
+
     model, embedder = parts["topic_model"], parts["embedder"]
     if embedder is not None:
         vectors = embedder.embed(norms)
-        return cosine_similarity(vectors, np.asarray(model.topic_embeddings_)), "embedding"
+        return cosine_similarity(vectors, topic_embeddings(model)), "embedding"
     weights = model.ctfidf_model.transform(model.vectorizer_model.transform(norms))
-    return cosine_similarity(weights, model.c_tf_idf_), "c-tf-idf"
+    return cosine_similarity(weights, ctfidf(model)), "c-tf-idf"
 
 
 def _predict_topics(art: RunArtifacts, texts: list[str]) -> pd.DataFrame:
     from topics.preprocess.normalize import normalize_for_model
+    from topics.topic_model.bertopic_compat import outlier_offset
 
     parts = _topic_predictor(art)
     sim, method = _similarities(parts, [normalize_for_model(t, parts["simplify"]) for t in texts])
-    ids = np.arange(sim.shape[1]) - int(getattr(parts["topic_model"], "_outliers", 0))
+    ids = np.arange(sim.shape[1]) - outlier_offset(parts["topic_model"])
     sim = np.where(ids >= 0, sim, -np.inf)  # the nearest real topic, never the outlier topic
     best = sim.argmax(axis=1)
     topic = ids[best]

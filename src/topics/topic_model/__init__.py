@@ -9,13 +9,8 @@ Public API::
     write_figures(model, result, embeddings, out / "figures", texts=texts)
 """
 
-from topics.topic_model.backend import (
-    CallableEmbedder,
-    TokenFilter,
-    UnitTokenizer,
-    as_backend,
-    is_word,
-)
+from topics.topic_model.backend import CallableEmbedder, TokenFilter, as_backend, is_word
+from topics.topic_model.bertopic_compat import UnitTokenizer
 from topics.topic_model.builder import FitOptions, build_topic_model, fit_options
 from topics.topic_model.components import TopicModelConfigError
 from topics.topic_model.figures import project_2d, write_figures

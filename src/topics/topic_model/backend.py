@@ -52,63 +52,6 @@ class TokenFilter:
         return f"TokenFilter({self.tokenizer!r})"
 
 
-#: Appended to every unit handed to BERTopic, so that :class:`UnitTokenizer` can cut BERTopic's
-#: per-topic texts (the units joined by spaces) back into units. An invisible format character:
-#: sentence-transformers tokenizers drop it.
-UNIT_END = "\u2063"
-
-
-class UnitTokenizer:
-    """The vectorizer's tokenizer: each unit is cut once, whatever BERTopic joins it into.
-
-    BERTopic counts c-TF-IDF words over one long text per topic, built anew after clustering,
-    outlier reduction and each representation update. Units end with :data:`UNIT_END`, so
-    this splits such a text back into units and looks their tokens up in a memo, which the
-    runner fills from its single tokenization pass (:meth:`remember`); unseen units are cut
-    and remembered. The memo is not pickled (models sent to workers stay small).
-
-    Args:
-        tokenizer: The project tokenizer, ``text -> tokens``.
-        token_filter: Keep only word tokens (see :func:`is_word`).
-    """
-
-    def __init__(self, tokenizer: Tokenizer, token_filter: bool = True) -> None:
-        self.tokenizer = tokenizer
-        self.token_filter = token_filter
-        self.memo: dict[str, list[str]] = {}
-
-    def remember(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> None:
-        """Store the (already filtered) tokens of each unit text."""
-        for text, toks in zip(texts, tokens, strict=True):
-            self.memo[text.strip()] = list(toks)
-
-    def _unit(self, text: str) -> list[str]:
-        tokens = self.memo.get(text)
-        if tokens is None:
-            raw = self.tokenizer(text)
-            tokens = [t.strip() for t in raw if is_word(t)] if self.token_filter else list(raw)
-            self.memo[text] = tokens
-        return tokens
-
-    def __call__(self, text: str) -> list[str]:
-        """Tokens of ``text``, a unit or several units each ended by :data:`UNIT_END`."""
-        if UNIT_END not in text:
-            return list(self._unit(text.strip()))
-        tokens: list[str] = []
-        for piece in text.split(UNIT_END):
-            piece = piece.strip()
-            if piece:
-                tokens.extend(self._unit(piece))
-        return tokens
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle without the memo."""
-        return {**self.__dict__, "memo": {}}
-
-    def __repr__(self) -> str:
-        return f"UnitTokenizer({self.tokenizer!r}, token_filter={self.token_filter})"
-
-
 class CallableEmbedder(BaseEmbedder):
     """BERTopic embedding backend around an ``embed(texts) -> np.ndarray`` callable.
 

@@ -17,7 +17,8 @@ from sklearn.decomposition import PCA, IncrementalPCA
 from sklearn.feature_extraction.text import CountVectorizer
 from umap import UMAP
 
-from topics.topic_model.backend import Tokenizer, UnitTokenizer
+from topics.topic_model.backend import Tokenizer
+from topics.topic_model.bertopic_compat import UnitTokenizer
 
 FIT_MODES = ("full", "sample", "online")
 REDUCERS = ("umap", "pca", "ipca")

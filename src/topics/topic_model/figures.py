@@ -11,7 +11,6 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 import numpy as np
@@ -24,6 +23,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics.pairwise import cosine_similarity
 from umap import UMAP
 
+from topics.topic_model.bertopic_compat import ctfidf, rows_of, topic_embeddings
 from topics.topic_model.builder import fit_options
 from topics.topic_model.fit import TopicResult
 from topics.topic_model.fonts import cjk_rc
@@ -214,16 +214,10 @@ def _map(
     return [html_path, _save_png(fig, out / "topics_map.png")]
 
 
-def _topic_rows(model: BERTopic, matrix: Any, topics: list[int]) -> Any:
-    """Return the rows of a per-topic ``matrix`` (rows ordered like sorted topic ids) for ``topics``."""
-    order = sorted(int(t) for t in model.topic_sizes_)
-    return matrix[[order.index(t) for t in topics]]
-
-
 def _heatmap(model: BERTopic, result: TopicResult, out: Path, topics: list[int]) -> list[Path]:
     html_path = out / "topics_heatmap.html"
     model.visualize_heatmap(topics=topics).write_html(html_path, include_plotlyjs=PLOTLY_JS)
-    sims = cosine_similarity(_topic_rows(model, np.asarray(model.topic_embeddings_), topics))
+    sims = cosine_similarity(rows_of(model, topic_embeddings(model), topics))
     labels = _labels(result)
     names = [_short(labels[t], 18) for t in topics]
     size = min(4 + 0.45 * len(topics), 16)
@@ -240,7 +234,7 @@ def _heatmap(model: BERTopic, result: TopicResult, out: Path, topics: list[int])
 def _hierarchy(model: BERTopic, result: TopicResult, out: Path, topics: list[int]) -> list[Path]:
     html_path = out / "topics_hierarchy.html"
     model.visualize_hierarchy(topics=topics).write_html(html_path, include_plotlyjs=PLOTLY_JS)
-    rows = _topic_rows(model, model.c_tf_idf_, topics)
+    rows = rows_of(model, ctfidf(model), topics)
     dist = np.clip(1.0 - cosine_similarity(rows), 0.0, None)
     dist = (dist + dist.T) / 2
     np.fill_diagonal(dist, 0.0)

@@ -16,7 +16,13 @@ from sklearn.decomposition import PCA, IncrementalPCA
 from umap import UMAP
 
 from topics.data.types import InputError
-from topics.topic_model.backend import UNIT_END, UnitTokenizer
+from topics.topic_model.bertopic_compat import (
+    mark_units,
+    set_assignments,
+    set_topic_embeddings,
+    topic_labels,
+    unmark_representative_docs,
+)
 from topics.topic_model.builder import FitOptions, fit_options
 from topics.topic_model.modes import ChunkMapper, cluster_units, fitted_units
 
@@ -139,10 +145,6 @@ def adapt_to_corpus(model: BERTopic, n_units: int, dim: int, min_units: int) -> 
         _clip(clusterer, "n_clusters", clusterer.n_clusters, n_units, n_units, 1)
 
 
-def _centroids(vectors: np.ndarray, labels: np.ndarray, topics: Sequence[int]) -> np.ndarray:
-    return np.vstack([vectors[labels == t].mean(axis=0) for t in topics])
-
-
 def _reduce_outliers(
     model: BERTopic, texts: list[str], vectors: np.ndarray, before: np.ndarray, opts: FitOptions
 ) -> np.ndarray:
@@ -169,8 +171,8 @@ def _update_representation(
 ) -> None:
     """Recompute c-TF-IDF words (and run the representation models) for the final labels."""
     # update_topics resets the sub-models it is not given, so hand every one back; with
-    # topics=None it reads the labels from topics_ (no "custom topics" warning).
-    model.topics_ = labels.tolist()
+    # topics=None it reads the labels set here (no "custom topics" warning).
+    set_assignments(model, labels)
     model.update_topics(
         texts,
         top_n_words=model.top_n_words,
@@ -179,9 +181,8 @@ def _update_representation(
         representation_model=model.representation_model,
     )
     if relabelled:
-        # BERTopic 0.17.4's update_topics compares the new labels with themselves and so never
-        # refreshes topic_embeddings_; rebuild them (a centroid per topic, -1 first if present).
-        model.topic_embeddings_ = _centroids(vectors, labels, sorted(set(labels.tolist())))
+        # update_topics does not refresh the topic embeddings: a centroid per topic
+        set_topic_embeddings(model, vectors, labels)
 
 
 def _topic_words(model: BERTopic, topic: int) -> list[str]:
@@ -200,7 +201,7 @@ def _topics_table(
     similarity: np.ndarray,
 ) -> pd.DataFrame:
     zs_names = dict(zip(model.zeroshot_topic_list or [], opts.zeroshot_names, strict=False))
-    model_labels = model.topic_labels_
+    model_labels = topic_labels(model)
     rows = []
     for topic in sorted(set(labels.tolist())):
         members = np.flatnonzero(labels == topic)
@@ -242,27 +243,11 @@ def _similarity_to_centroid(vectors: np.ndarray, labels: np.ndarray) -> np.ndarr
     return sims
 
 
-def _mark_units(
-    model: BERTopic, texts: list[str], token_lists: Sequence[Sequence[str]] | None
-) -> list[str]:
-    """End each unit with UNIT_END for the vectorizer's UnitTokenizer (and share the tokens)."""
-    tokenizer = getattr(model.vectorizer_model, "tokenizer", None)
-    if not isinstance(tokenizer, UnitTokenizer):
-        return texts
-    if token_lists is not None:
-        if len(token_lists) != len(texts):
-            raise InputError(
-                f"fit_topics: token_lists has {len(token_lists)} items for {len(texts)} texts"
-            )
-        tokenizer.remember(texts, token_lists)
-    return [text + UNIT_END for text in texts]
-
-
-def _unmark_representative_docs(model: BERTopic) -> None:
-    docs = getattr(model, "representative_docs_", None) or {}
-    model.representative_docs_ = {
-        topic: [doc.replace(UNIT_END, "") for doc in items] for topic, items in docs.items()
-    }
+def _check_token_lists(texts: list[str], token_lists: Sequence[Sequence[str]] | None) -> None:
+    if token_lists is not None and len(token_lists) != len(texts):
+        raise InputError(
+            f"fit_topics: token_lists has {len(token_lists)} items for {len(texts)} texts"
+        )
 
 
 def fit_topics(
@@ -309,7 +294,8 @@ def fit_topics(
     n_fit = fitted_units(opts, len(texts))
     if n_fit < len(texts):  # clip to what the clusterer sees at once (a sample, a batch)
         adapt_to_corpus(model, n_fit, vectors.shape[1], min(opts.min_units, n_fit))
-    marked = _mark_units(model, texts, token_lists)
+    _check_token_lists(texts, token_lists)
+    marked = mark_units(model, texts, token_lists)
     start = time.perf_counter()
     # Representation models (KeyBERT, MMR) run once, on the final labels, not also on the
     # labels before outlier reduction.
@@ -329,7 +315,7 @@ def fit_topics(
     relabelled = after is not before or opts.fit_mode != "full"
     if relabelled or representation is not None:
         _update_representation(model, marked, vectors, after, relabelled)
-    _unmark_representative_docs(model)
+    unmark_representative_docs(model)
     seconds = time.perf_counter() - start
     similarity = _similarity_to_centroid(vectors, after)
     assignments = pd.DataFrame(

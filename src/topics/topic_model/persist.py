@@ -12,11 +12,10 @@ from typing import Any
 
 import bertopic
 from bertopic import BERTopic
-from bertopic.vectorizers import OnlineCountVectorizer
-from sklearn.feature_extraction.text import CountVectorizer
 
 from topics.data.types import InputError
 from topics.topic_model.backend import TokenFilter, Tokenizer, as_backend
+from topics.topic_model.bertopic_compat import is_fitted, savable_vectorizer
 from topics.topic_model.builder import OPTIONS_ATTR, FitOptions, fit_options
 
 log = logging.getLogger(__name__)
@@ -36,32 +35,6 @@ def _bertopic_log_level(level: int) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(old)
-
-
-@contextmanager
-def _plain_vectorizer(model: BERTopic) -> Iterator[None]:
-    """Hand BERTopic's saver a CountVectorizer in place of an online one, for the duration.
-
-    BERTopic 0.17.4 saves the vectorizer from ``get_params()``, which for its own
-    ``OnlineCountVectorizer`` lacks ``tokenizer`` (KeyError); the counts and vocabulary are
-    the same, and a loaded model only needs those.
-    """
-    online = model.vectorizer_model
-    if not isinstance(online, OnlineCountVectorizer):
-        yield
-        return
-    plain = CountVectorizer(
-        tokenizer=online.tokenizer,
-        lowercase=online.lowercase,
-        token_pattern=online.token_pattern,
-        ngram_range=online.ngram_range,
-    )
-    plain.vocabulary_ = online.vocabulary_
-    model.vectorizer_model = plain
-    try:
-        yield
-    finally:
-        model.vectorizer_model = online
 
 
 def save_topic_model(
@@ -88,9 +61,9 @@ def save_topic_model(
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise InputError(f"{path} is a file; save_topic_model writes a directory")
-    if model.topic_representations_ is None:
+    if not is_fitted(model):
         raise ValueError("save_topic_model: the model is not fitted; call fit_topics first")
-    with _bertopic_log_level(logging.ERROR), _plain_vectorizer(model):
+    with _bertopic_log_level(logging.ERROR), savable_vectorizer(model):
         model.save(path, serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
     sidecar = {
         "options": asdict(fit_options(model)),
