@@ -12,7 +12,6 @@ encoder) and ``_transform`` (the same transform at predict time).
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import ParameterGrid
 
 from topics.classifier.folds import Split, inner_folds
@@ -105,8 +105,13 @@ def class_ids(themes: Sequence[Theme | str]) -> list[str]:
     return ids
 
 
-class ThemeClassifier:
+class ThemeClassifier(ClassifierMixin, BaseEstimator):
     """Base of the multi-label theme classifiers (see the module docstring).
+
+    A scikit-learn estimator: ``get_params``/``set_params`` come from ``BaseEstimator``, so
+    ``sklearn.base.clone``, ``GridSearchCV`` and ``Pipeline`` work on it (``X`` is a list of
+    texts, ``y`` the multi-hot label matrix). :meth:`spawn` is the cheap copy used inside
+    ``fit``: unlike ``clone`` it shares the embedder instead of deep-copying the model.
 
     Attributes:
         method: Registry name of the method.
@@ -141,19 +146,14 @@ class ThemeClassifier:
 
     # --- parameters -----------------------------------------------------------------------
 
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments (sklearn style)."""
-        names = list(inspect.signature(type(self).__init__).parameters)[1:]
-        return {name: getattr(self, name) for name in names}
-
     def spawn(self, **overrides: Any) -> ThemeClassifier:
-        """Return an unfitted copy with some constructor arguments replaced."""
-        return type(self)(**{**self.get_params(), **overrides})
+        """Return an unfitted copy with some constructor arguments replaced (shallow)."""
+        return type(self)(**{**self.get_params(deep=False), **overrides})
 
     def _candidates(self) -> list[dict[str, Any]]:
         if not self.grid:
             return [{}]
-        allowed = set(self.get_params()) - _NOT_TUNABLE
+        allowed = set(self.get_params(deep=False)) - _NOT_TUNABLE
         grid = {str(k): list(v) for k, v in dict(self.grid).items()}
         bad = sorted(set(grid) - allowed)
         if bad or any(not v for v in grid.values()):
@@ -295,5 +295,6 @@ class ThemeClassifier:
         raise InputError(f"classifier '{self.method}' has no plain-array state to restore")
 
     def __repr__(self) -> str:
-        shown = {k: v for k, v in self.get_params().items() if k not in ("themes", "embedder")}
+        params = self.get_params(deep=False)
+        shown = {k: v for k, v in params.items() if k not in ("themes", "embedder")}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
