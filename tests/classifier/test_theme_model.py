@@ -18,6 +18,7 @@ from topics.classifier import build_classifier
 from topics.classifier.pipeline_model import log_theme_model
 from topics.classifier.protocol_report import authored_set
 from topics.classifier.protocols import LabeledSet, concat
+from topics.config_schema import load_option
 from topics.paths import config_dir
 from topics.preprocess.normalize import normalize_for_model
 
@@ -75,9 +76,7 @@ def test_logged_default_model_loads_in_a_fresh_process_without_pickle(
                     "show_progress": False,
                     "seed": 0,
                 },
-                tokenizer_cfg=OmegaConf.to_container(
-                    OmegaConf.load(config_dir() / "tokenizer" / "jieba.yaml")
-                ),
+                tokenizer_cfg=OmegaConf.to_container(load_option("tokenizer", "jieba")),
                 theme_ids=ids,
                 embeddings=vectors,
                 topics=[0] * len(vectors),

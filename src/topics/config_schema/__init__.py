@@ -9,10 +9,12 @@ the comments that explain them, stay in the YAML files (``???`` in a schema = se
 
 :func:`register_schemas` runs before every composition: :func:`topics.paths.config_dir`, which
 every composer (``topics-run``, the tests, notebooks) asks for the config folder, calls it.
+:func:`load_option` reads one option outside Hydra (code and tests that need one group only).
 """
 
 from __future__ import annotations
 
-from topics.config_schema.registry import SCHEMAS, register_schemas
+from topics.config_schema.options import load_option
+from topics.config_schema.registry import SCHEMAS, register_schemas, schema_keys
 
-__all__ = ["SCHEMAS", "register_schemas"]
+__all__ = ["SCHEMAS", "load_option", "register_schemas", "schema_keys"]

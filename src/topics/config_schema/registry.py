@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
+from topics.config_schema.backends import COMPUTE_SCHEMAS, EMBEDDING_SCHEMAS
 from topics.config_schema.data import DATA_SCHEMAS
-from topics.config_schema.embedding import COMPUTE_SCHEMAS, EMBEDDING_SCHEMAS
 from topics.config_schema.preprocess import PreprocessConfig
 from topics.config_schema.root import RootConfig
 from topics.config_schema.stages import STAGE_SCHEMAS
@@ -33,3 +34,8 @@ def register_schemas() -> None:
     for group, schemas in SCHEMAS.items():
         for name, node in schemas.items():
             store.store(group=group, name=name, node=node)
+
+
+def schema_keys(schema: type) -> frozenset[str]:
+    """The keys of a schema (its dataclass fields), for code that checks plain mappings."""
+    return frozenset(f.name for f in fields(schema))
