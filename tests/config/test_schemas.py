@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import topics
 from topics.cli.run import one_line
-from topics.config_schema import SCHEMAS
+from topics.config_schema import SCHEMAS, load_option
 from topics.paths import config_dir
 
 #: Groups whose options are not typed yet (see topics.config_schema.root.RootConfig).
@@ -129,3 +129,25 @@ def test_topics_run_prints_one_line_naming_the_key(tmp_path, override):
     assert done.returncode == 2 and len(lines) == 1, done.stderr[-2000:]
     assert lines[0].startswith("topics-run: error: ")
     assert override.split("=")[0] in lines[0]
+
+
+def test_code_side_preprocess_keys_take_the_yaml_defaults_and_the_schema_checks_them():
+    from omegaconf.errors import ConfigKeyError, ValidationError
+
+    from topics.preprocess.pipeline import preprocess_config
+
+    whole = preprocess_config({"unit": "sentence"})
+    default = OmegaConf.to_container(load_option("preprocess", "default"))
+    assert whole["unit"] == "sentence" and whole["seed"] is None
+    assert whole["dedup"] == default["dedup"] and whole["window_chars"] == default["window_chars"]
+    with pytest.raises(ConfigKeyError, match="treshold"):
+        preprocess_config({"dedup": {"treshold": 0.5}})
+    with pytest.raises(ValidationError, match="threshold"):
+        preprocess_config({"dedup": {"threshold": "abc"}})
+
+
+def test_load_option_applies_the_defaults_list():
+    int8 = load_option("embedding", "m3e_small_onnx_int8")
+    assert (int8.backend, int8.quantize, int8.name) == ("onnx", "int8", "m3e_small_onnx_int8")
+    tm = load_option("topic_model", "bertopic")
+    assert tm.reduction.name == "umap" and tm.clustering.name == "hdbscan"
