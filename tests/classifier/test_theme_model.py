@@ -37,9 +37,7 @@ def _default_classifier_cfg() -> dict:
     main = OmegaConf.load(config_dir() / "config.yaml")
     defaults = OmegaConf.to_container(main.defaults)
     name = next(d["classifier"] for d in defaults if isinstance(d, dict) and "classifier" in d)
-    node = OmegaConf.merge(
-        {"seed": 0}, {"c": OmegaConf.load(config_dir() / "classifier" / f"{name}.yaml")}
-    )
+    node = OmegaConf.merge({"seed": 0}, {"c": load_option("classifier", name)})
     return OmegaConf.to_container(node, resolve=True)["c"]
 
 

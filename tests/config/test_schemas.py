@@ -18,8 +18,8 @@ from topics.cli.run import one_line
 from topics.config_schema import SCHEMAS, load_option
 from topics.paths import config_dir
 
-#: Groups whose options are not typed yet (see topics.config_schema.root.RootConfig).
-UNTYPED = {"classifier", "hydra", "debug", "experiment"}
+#: Groups that are not typed: Hydra's own, and the global-package groups (checked by the root).
+UNTYPED = {"hydra", "debug", "experiment"}
 OPTIONS = sorted(
     (str(p.parent.relative_to(config_dir())), p.stem)
     for p in config_dir().glob("**/*.yaml")
@@ -43,6 +43,8 @@ TYPOS = {
     "coherence.windw": 5,
     "report.max_topic": 5,
     "paths.cach_dir": "x",
+    "classifier.saturaton": 2.0,
+    "themes.nam": "x",
     "figurs": False,
 }
 
@@ -151,3 +153,24 @@ def test_load_option_applies_the_defaults_list():
     assert (int8.backend, int8.quantize, int8.name) == ("onnx", "int8", "m3e_small_onnx_int8")
     tm = load_option("topic_model", "bertopic")
     assert tm.reduction.name == "umap" and tm.clustering.name == "hdbscan"
+
+
+@pytest.mark.parametrize("option", sorted(p.stem for p in config_dir().glob("classifier/*.yaml")))
+def test_classifier_schema_keys_are_arguments_of_the_method(option):
+    import inspect
+
+    from topics.classifier.multiclass import SINGLE_LABEL_METHODS
+    from topics.classifier.registry import METHODS
+    from topics.config_schema import schema_keys
+    from topics.config_schema.classifier import (
+        BlendConfig,
+        LexicalConfig,
+        SingleLabelFinetuneConfig,
+    )
+
+    node = load_option("classifier", option)
+    schema = OmegaConf.get_type(node)
+    single = issubclass(schema, BlendConfig | LexicalConfig | SingleLabelFinetuneConfig)
+    cls = (SINGLE_LABEL_METHODS if single else METHODS)[node.method]
+    arguments = set(inspect.signature(cls.__init__).parameters)
+    assert schema_keys(schema) - {"name", "method"} <= arguments

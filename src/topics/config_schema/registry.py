@@ -6,6 +6,7 @@ from dataclasses import fields
 from typing import Any
 
 from topics.config_schema.backends import COMPUTE_SCHEMAS, EMBEDDING_SCHEMAS
+from topics.config_schema.classifier import CLASSIFIER_SCHEMAS
 from topics.config_schema.data import DATA_SCHEMAS
 from topics.config_schema.preprocess import PreprocessConfig
 from topics.config_schema.root import RootConfig
@@ -22,6 +23,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "compute": COMPUTE_SCHEMAS,
     **TOPIC_MODEL_SCHEMAS,
     **STAGE_SCHEMAS,
+    "classifier": CLASSIFIER_SCHEMAS,
 }
 
 

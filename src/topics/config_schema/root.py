@@ -10,11 +10,7 @@ from omegaconf import MISSING
 
 @dataclass
 class RootConfig:
-    """The root of ``topics-run``'s config; each group is typed by its own schema.
-
-    ``classifier`` has no schema yet (its keys depend on the method; the classifier registry
-    checks them against the method's constructor when it builds one).
-    """
+    """The root of ``topics-run``'s config; each group is typed by its own schema."""
 
     paths: Any = MISSING
     data: Any = MISSING
