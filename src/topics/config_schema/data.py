@@ -17,6 +17,7 @@ class ManifestDataConfig:
     path: str | None = MISSING
     language: str | None = MISSING
     limit: int | None = MISSING
+    theme_mode: str = MISSING
 
 
 @dataclass
@@ -40,6 +41,7 @@ class RecordsDataConfig:
     on_error: str = MISSING
     on_duplicate: str = MISSING
     limit: int | None = MISSING
+    theme_mode: str = MISSING
     description: str | None = None
     eval_path: str | None = None
     label_names_path: str | None = None

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from omegaconf import MISSING
+
+
+@dataclass
+class ThemeStageConfig:
+    """``theme_stage``: what the theme stage does with the ``classifier``."""
+
+    mode: str = MISSING
+    training: list[str] = MISSING
+    protocols: list[str] = MISSING
+    n_resamples: int = MISSING
+    log_model: bool = MISSING
+    n_train: int | None = MISSING
+    n_dev: int | None = MISSING
 
 
 @dataclass
@@ -28,7 +41,7 @@ class RootConfig:
     seed: int = MISSING
     experiment_name: str = MISSING
     run_name: str | None = MISSING
-    theme_training: list[str] = MISSING
+    theme_stage: ThemeStageConfig = field(default_factory=ThemeStageConfig)
     stages: list[str] = MISSING
     quiet: bool = MISSING
     figures: bool = MISSING
