@@ -21,7 +21,6 @@ from topics.classifier.protocol_report import (
     save_results,
 )
 from topics.classifier.protocol_tables import write_readme
-from topics.paths import config_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,11 +42,12 @@ def main() -> None:
     if not args.render:
         from omegaconf import OmegaConf
 
+        from topics.config_schema import load_option
         from topics.embedding import build_embedder
         from topics.themes import load_taxonomy, theme_ids
         from topics.tokenize import build_tokenizer
 
-        emb_cfg = OmegaConf.load(config_dir() / "embedding" / "m3e_small.yaml")
+        emb_cfg = load_option("embedding", "m3e_small")
         emb_cfg = {
             **OmegaConf.to_container(emb_cfg),
             "seed": settings["seed"],

@@ -22,7 +22,14 @@ def _resource(name: str) -> Path:
 
 
 def config_dir() -> Path:
-    """Return the folder holding the Hydra config groups."""
+    """Return the folder holding the Hydra config groups, their schemas registered.
+
+    The options of the config groups extend the schemas of :mod:`topics.config_schema`, which
+    must be in Hydra's ConfigStore before composing: every composer asks for this folder first.
+    """
+    from topics.config_schema import register_schemas
+
+    register_schemas()
     return _resource("configs")
 
 

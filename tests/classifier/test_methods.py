@@ -15,6 +15,7 @@ from topics.classifier import (
     make_fold_plan,
 )
 from topics.classifier.thresholds import macro_average_precision
+from topics.config_schema import load_option
 from topics.paths import config_dir
 
 pytestmark = pytest.mark.slow
@@ -32,9 +33,7 @@ FAST_METHODS = [
 
 def method_cfg(name: str) -> dict:
     """The shipped config of a method, with the run seed filled in."""
-    root = OmegaConf.create(
-        {"seed": 0, "classifier": OmegaConf.load(config_dir() / "classifier" / f"{name}.yaml")}
-    )
+    root = OmegaConf.create({"seed": 0, "classifier": load_option("classifier", name)})
     return OmegaConf.to_container(root, resolve=True)["classifier"]
 
 
@@ -66,10 +65,7 @@ def test_every_config_names_a_registered_method():
     from topics.classifier.multiclass import SINGLE_LABEL_METHODS
 
     shipped = sorted(p.stem for p in (config_dir() / "classifier").glob("*.yaml"))
-    methods = {
-        name: str(OmegaConf.load(config_dir() / "classifier" / f"{name}.yaml")["method"])
-        for name in shipped
-    }
+    methods = {name: str(load_option("classifier", name)["method"]) for name in shipped}
     # none is unknown, and every theme and single-label method has a config
     assert set(methods.values()) <= set(METHODS) | set(SINGLE_LABEL_METHODS)
     assert set(METHODS) | set(SINGLE_LABEL_METHODS) <= set(methods.values())

@@ -19,6 +19,7 @@ from topics.classifier.multiclass import (
     validation_split,
 )
 from topics.classifier.single_label import stratified_subset
+from topics.config_schema import load_option
 from topics.data.types import InputError
 from topics.tokenize import ChineseTokenizer
 
@@ -149,7 +150,6 @@ def test_choices_never_see_the_eval_labels(thucnews_dir, tokenizer, tmp_path):
     from omegaconf import OmegaConf
 
     from topics.classifier.single_label import run_single_label
-    from topics.paths import config_dir
 
     train = (thucnews_dir / "thucnews_train.txt").read_text(encoding="utf-8").splitlines()[:2000]
     dev = (thucnews_dir / "thucnews_dev.txt").read_text(encoding="utf-8").splitlines()[:500]
@@ -166,7 +166,7 @@ def test_choices_never_see_the_eval_labels(thucnews_dir, tokenizer, tmp_path):
         data = OmegaConf.create(
             {
                 "paths": {"shared_data_dir": str(thucnews_dir)},
-                "data": OmegaConf.load(config_dir() / "data" / "thucnews.yaml"),
+                "data": load_option("data", "thucnews"),
             }
         )
         data.data.path, data.data.eval_path = (

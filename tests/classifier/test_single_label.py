@@ -9,7 +9,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from topics.classifier import compare_single_label, load_labeled, stratified_subset
-from topics.paths import config_dir
+from topics.config_schema import load_option
 
 #: Chinese names of the ten THUCNews classes, for zero-shot on class names.
 ZH_NAMES = {
@@ -31,7 +31,7 @@ def thucnews_cfg(thucnews_dir):
     root = OmegaConf.create(
         {
             "paths": {"shared_data_dir": str(thucnews_dir)},
-            "data": OmegaConf.load(config_dir() / "data" / "thucnews.yaml"),
+            "data": load_option("data", "thucnews"),
         }
     )
     return OmegaConf.to_container(root, resolve=True)["data"]

@@ -18,6 +18,7 @@ from topics.classifier import build_classifier
 from topics.classifier.pipeline_model import log_theme_model
 from topics.classifier.protocol_report import authored_set
 from topics.classifier.protocols import LabeledSet, concat
+from topics.config_schema import load_option
 from topics.paths import config_dir
 from topics.preprocess.normalize import normalize_for_model
 
@@ -36,9 +37,7 @@ def _default_classifier_cfg() -> dict:
     main = OmegaConf.load(config_dir() / "config.yaml")
     defaults = OmegaConf.to_container(main.defaults)
     name = next(d["classifier"] for d in defaults if isinstance(d, dict) and "classifier" in d)
-    node = OmegaConf.merge(
-        {"seed": 0}, {"c": OmegaConf.load(config_dir() / "classifier" / f"{name}.yaml")}
-    )
+    node = OmegaConf.merge({"seed": 0}, {"c": load_option("classifier", name)})
     return OmegaConf.to_container(node, resolve=True)["c"]
 
 
@@ -75,9 +74,7 @@ def test_logged_default_model_loads_in_a_fresh_process_without_pickle(
                     "show_progress": False,
                     "seed": 0,
                 },
-                tokenizer_cfg=OmegaConf.to_container(
-                    OmegaConf.load(config_dir() / "tokenizer" / "jieba.yaml")
-                ),
+                tokenizer_cfg=OmegaConf.to_container(load_option("tokenizer", "jieba")),
                 theme_ids=ids,
                 embeddings=vectors,
                 topics=[0] * len(vectors),

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
+from topics.config_schema import load_option
 from topics.data.readers import (
     FORMATS,
     ReadReport,
@@ -329,7 +330,7 @@ def test_parquet_takes_no_encoding(tmp_path):
 
 
 def _config(fmt: str, **overrides):
-    cfg = OmegaConf.load(CONFIGS / f"{fmt}.yaml")
+    cfg = load_option("data", fmt)
     for key, value in overrides.items():
         cfg[key] = value
     return cfg
@@ -339,7 +340,7 @@ def test_config_files_are_consistent():
     required = {"name", "format", "path", "id_field", "text_field", "title_field", "date_field"}
     required |= {"label_field", "language", "on_error", "limit"}
     for fmt in ("folder", "jsonl", "csv", "parquet"):
-        cfg = OmegaConf.load(CONFIGS / f"{fmt}.yaml")
+        cfg = load_option("data", fmt)
         assert required <= set(cfg), fmt
         assert (cfg.name, cfg.format, cfg.on_error, cfg.limit) == (fmt, fmt, "raise", None)
         assert OmegaConf.is_missing(cfg, "path")

@@ -13,6 +13,7 @@ from omegaconf import OmegaConf
 
 from topics.compute import LocalCompute
 from topics.compute.ray_backend import RayCompute
+from topics.config_schema import load_option
 from topics.embedding import (
     CachedEmbedder,
     EmbeddingCache,
@@ -21,13 +22,12 @@ from topics.embedding import (
     build_embedder,
 )
 from topics.embedding.cache import KEYS_SUFFIX
-from topics.paths import config_dir
 
 
 def embedding_node(name: str, tmp_path, **changes):
     """``configs/embedding/<name>.yaml`` under a root giving ``paths`` and ``seed``."""
     root = OmegaConf.create({"paths": {"cache_dir": str(tmp_path / "cache")}, "seed": 3})
-    root.embedding = OmegaConf.load(config_dir() / "embedding" / f"{name}.yaml")
+    root.embedding = load_option("embedding", name)
     root.embedding.update(changes)
     return root.embedding
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from topics.config_schema import load_option
 from topics.data.types import InputError
 from topics.embedding import (
     CachedEmbedder,
@@ -13,13 +14,12 @@ from topics.embedding import (
     TfidfSvdEmbedder,
     build_embedder,
 )
-from topics.paths import config_dir
 
 
 def embedding_node(name: str, tmp_path):
     """Load ``configs/embedding/<name>.yaml`` under a root giving ``paths`` and ``seed``."""
     root = OmegaConf.create({"paths": {"cache_dir": str(tmp_path / "cache")}, "seed": 11})
-    root.embedding = OmegaConf.load(config_dir() / "embedding" / f"{name}.yaml")
+    root.embedding = load_option("embedding", name)
     return root.embedding
 
 

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
+from topics.config_schema import load_option
+
 REPO = Path(__file__).resolve().parents[2]
 TRACKING_CONFIGS = REPO / "configs" / "tracking"
 
@@ -40,7 +42,7 @@ def make_cfg(store_root: Path) -> Callable[..., DictConfig]:
             {
                 "experiment_name": "topics-tests",
                 "paths": {"root_dir": str(root or store_root)},
-                "tracking": OmegaConf.load(TRACKING_CONFIGS / f"{tracking}.yaml"),
+                "tracking": load_option("tracking", tracking),
                 **extra,
             }
         )

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from topics.data.types import InputError
 from topics.tracking import (
@@ -49,7 +50,8 @@ def test_missing_tracking_node_uses_defaults(tmp_path: Path, monkeypatch) -> Non
 
 def test_bad_setting_is_named(make_cfg) -> None:
     cfg = make_cfg()
-    cfg.tracking.check_timeout_s = "soon"
+    # a plain node, as from a stored run's config: the schema refuses "soon" at composition
+    cfg.tracking = {**OmegaConf.to_container(cfg.tracking), "check_timeout_s": "soon"}
     with pytest.raises(InputError, match="tracking.check_timeout_s"):
         TrackingSettings.from_config(cfg)
 

@@ -47,10 +47,12 @@ def method_config(entry: Mapping[str, Any], seed: int) -> dict[str, Any]:
     """Return the classifier config of a ``methods`` entry (``${seed}`` resolved, name set)."""
     from omegaconf import OmegaConf
 
+    from topics.config_schema import load_option
+
     file = config_dir() / "classifier" / f"{entry['classifier']}.yaml"
     if not file.is_file():
         raise InputError(f"protocols: methods entry {dict(entry)} names no file {file}")
-    node = OmegaConf.merge({"seed": seed}, {"classifier": OmegaConf.load(file)})
+    node = OmegaConf.merge({"seed": seed}, {"classifier": load_option("classifier", file.stem)})
     cfg = OmegaConf.to_container(node, resolve=True)["classifier"]  # type: ignore[index]
     cfg.update(entry.get("override") or {})
     cfg["name"] = entry.get("name") or cfg.get("name") or entry["classifier"]

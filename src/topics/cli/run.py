@@ -8,6 +8,7 @@ print one line naming the file, line or key and the fix, and exit with code 2; w
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import NoReturn
 
@@ -19,6 +20,8 @@ from topics.paths import config_dir
 EXIT_INPUT_ERROR = 2
 FULL_ERROR_VAR = "HYDRA_FULL_ERROR"
 _FORCED_VAR = "TOPICS_FORCED_FULL_ERROR"  # set while main() forces HYDRA_FULL_ERROR itself
+# OmegaConf's words for a key that a struct node or a schema (topics.config_schema) lacks
+_UNKNOWN_KEY = re.compile(r"is not in struct|Key '[^']+' not in '")
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
@@ -66,7 +69,7 @@ def one_line(err: BaseException) -> str:
             break
         if not line.startswith(("object_type", "reference_type")):
             kept.append(line)
-    if "is not in struct" in str(cause or ""):
+    if _UNKNOWN_KEY.search(" ".join(lines)):
         kept.append("or check the key's spelling: `topics-run --cfg job` lists every key")
     return " · ".join(dict.fromkeys(kept))
 

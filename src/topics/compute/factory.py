@@ -8,21 +8,15 @@ from typing import Any
 from topics.backend_config import backend_kwargs, plain
 from topics.compute.base import Compute
 from topics.compute.local import LocalCompute
+from topics.config_schema import schema_keys
+from topics.config_schema.backends import LocalComputeConfig, RayComputeConfig
 
 #: Config keys read by the factory itself (not passed to a backend).
 COMMON_KEYS = {"name", "backend"}
-#: Backend name -> config keys it accepts.
+#: Backend name -> config keys it accepts: those of its schema (topics.config_schema).
 BACKEND_KEYS: dict[str, set[str]] = {
-    "local": {"chunk_size"},
-    "ray": {
-        "address",
-        "num_cpus",
-        "num_workers",
-        "num_cpus_per_worker",
-        "chunk_size",
-        "runtime_env",
-        "temp_dir",
-    },
+    "local": set(schema_keys(LocalComputeConfig)) - COMMON_KEYS,
+    "ray": set(schema_keys(RayComputeConfig)) - COMMON_KEYS,
 }
 
 

@@ -8,6 +8,13 @@ from typing import Any
 
 from topics.backend_config import backend_kwargs, plain
 from topics.compute import Compute
+from topics.config_schema import schema_keys
+from topics.config_schema.backends import (
+    EmbeddingConfig,
+    OnnxConfig,
+    SentenceTransformersConfig,
+    TfidfSvdConfig,
+)
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.embedding.cache import CachedEmbedder, EmbeddingCache
@@ -16,29 +23,12 @@ from topics.embedding.sentence import SentenceTransformerEmbedder
 from topics.embedding.tfidf import TfidfSvdEmbedder
 
 #: Config keys read by the factory itself (not passed to a backend).
-COMMON_KEYS = {"name", "backend", "cache", "cache_dir"}
-#: Backend name -> config keys it accepts.
+COMMON_KEYS = set(schema_keys(EmbeddingConfig))
+#: Backend name -> config keys it accepts: those of its schema (topics.config_schema).
 BACKEND_KEYS: dict[str, set[str]] = {
-    "sentence_transformers": {
-        "model",
-        "device",
-        "batch_size",
-        "normalize",
-        "max_seq_length",
-        "show_progress",
-        "deterministic",
-    },
-    "onnx": {
-        "model",
-        "quantize",
-        "onnx_dir",
-        "batch_size",
-        "normalize",
-        "max_seq_length",
-        "max_batch_tokens",
-        "intra_op_threads",
-    },
-    "tfidf_svd": {"n_components", "min_df", "max_df", "sublinear_tf", "seed"},
+    "sentence_transformers": set(schema_keys(SentenceTransformersConfig)) - COMMON_KEYS,
+    "onnx": set(schema_keys(OnnxConfig)) - COMMON_KEYS,
+    "tfidf_svd": set(schema_keys(TfidfSvdConfig)) - COMMON_KEYS,
 }
 #: Keys no longer in the configs of these backends but stored with earlier runs (their config,
 #: logged theme models): ``seed`` never changed a vector of either. Dropped, so those runs load.

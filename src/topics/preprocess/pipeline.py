@@ -100,24 +100,46 @@ def _sections(result: CleanResult) -> tuple[list, list[str | None]]:
     return paragraphs, sections
 
 
+def preprocess_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """Complete ``cfg`` with ``configs/preprocess/default.yaml``, checked by its schema.
+
+    Args:
+        cfg: A whole ``preprocess`` node, or some of its keys; ``seed`` is null unless given.
+
+    Returns:
+        The whole node as plain containers, interpolations resolved.
+
+    Raises:
+        omegaconf.errors.OmegaConfBaseException: A key the schema lacks, or a wrong type.
+    """
+    from omegaconf import DictConfig, OmegaConf
+
+    from topics.config_schema import load_option
+
+    given = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    node = OmegaConf.merge(load_option("preprocess", "default"), {"seed": None}, given)
+    return OmegaConf.to_container(node, resolve=True)  # type: ignore[return-value]
+
+
 def preprocess_documents(docs: Iterable[Document], cfg: Mapping[str, Any]) -> PreprocessResult:
     """Clean, deduplicate and segment documents into units.
 
     Args:
         docs: Documents from the data stage.
-        cfg: The ``preprocess`` config node (see ``configs/preprocess/default.yaml``).
+        cfg: The ``preprocess`` config node (see ``configs/preprocess/default.yaml``), or only
+            the keys that differ from that file (``{"unit": "sentence"}``).
 
     Returns:
         The documents and units tables and the ingestion report.
     """
     docs = list(docs)
-    bp_cfg = cfg.get("boilerplate", {}) or {}
+    cfg = preprocess_config(cfg)
+    bp_cfg = cfg["boilerplate"]
     remover = BoilerplateRemover(
-        block_mode=cfg.get("block_mode", "auto"),
-        **{k: bp_cfg[k] for k in _BOILERPLATE_KEYS if k in bp_cfg},
+        block_mode=cfg["block_mode"], **{k: bp_cfg[k] for k in _BOILERPLATE_KEYS}
     ).fit(d.text for d in docs)
-    enabled = bp_cfg.get("enabled", True)
-    simplify = bool(cfg.get("normalize", {}).get("to_simplified", True))
+    enabled = bp_cfg["enabled"]
+    simplify = bool(cfg["normalize"]["to_simplified"])
     cleaned = [remover.transform_one(d.doc_id, d.text, d.title) for d in docs]
     if not enabled:
         for c in cleaned:
@@ -126,20 +148,20 @@ def preprocess_documents(docs: Iterable[Document], cfg: Mapping[str, Any]) -> Pr
                 dec.role = "paragraph" if dec.role == "furniture" else dec.role
 
     clean_texts = ["\n".join(x.block.text for x in c.kept) for c in cleaned]
-    dedup_cfg = cfg.get("dedup", {}) or {}
+    dedup_cfg = cfg["dedup"]
     duplicates = []
-    if dedup_cfg.get("enabled", True):
+    if dedup_cfg["enabled"]:
         duplicates = find_duplicates(
             [d.doc_id for d in docs],
             [normalize_for_model(t, simplify) for t in clean_texts],
-            threshold=dedup_cfg.get("threshold", 0.8),
-            shingle=dedup_cfg.get("shingle", 5),
-            num_perm=dedup_cfg.get("num_perm", 64),
-            bands=dedup_cfg.get("bands", 16),
-            seed=cfg.get("seed"),
+            threshold=dedup_cfg["threshold"],
+            shingle=dedup_cfg["shingle"],
+            num_perm=dedup_cfg["num_perm"],
+            bands=dedup_cfg["bands"],
+            seed=cfg["seed"],
         )
     dup_of = {p.doc_id: p for p in duplicates}
-    drop_dups = dedup_cfg.get("action", "drop") == "drop"
+    drop_dups = dedup_cfg["action"] == "drop"
 
     doc_rows, unit_rows, report = [], [], []
     for doc, result, clean in zip(docs, cleaned, clean_texts, strict=True):
@@ -153,10 +175,10 @@ def preprocess_documents(docs: Iterable[Document], cfg: Mapping[str, Any]) -> Pr
                 doc.text,
                 paragraphs,
                 sections,
-                unit=cfg.get("unit", "paragraph"),
-                min_chars=cfg.get("min_unit_chars", 2),
-                window_chars=cfg.get("window_chars", 200),
-                stride_sentences=cfg.get("stride_sentences", 2),
+                unit=cfg["unit"],
+                min_chars=cfg["min_unit_chars"],
+                window_chars=cfg["window_chars"],
+                stride_sentences=cfg["stride_sentences"],
             )
         for u in units:
             unit_rows.append(

@@ -98,7 +98,7 @@ def _sentence_spans(blocks: Sequence[Block], _: dict) -> Iterator[tuple[int, int
 
 def _window_spans(blocks: Sequence[Block], opts: dict) -> Iterator[tuple[int, int]]:
     """Windows of whole sentences up to ``window_chars``, advancing by ``stride`` sentences."""
-    size, stride = int(opts.get("window_chars", 200)), int(opts.get("stride_sentences", 2))
+    size, stride = int(opts["window_chars"]), int(opts["stride_sentences"])
     for b in blocks:
         sents = [(b.start + s, b.start + e) for s, e in sentence_spans(b.text)]
         k = 0
@@ -120,9 +120,11 @@ def segment(
     text: str,
     paragraphs: Sequence[Block],
     sections: Sequence[str | None],
-    unit: str = "paragraph",
-    min_chars: int = 2,
-    **opts: int,
+    *,
+    unit: str,
+    min_chars: int,
+    window_chars: int,
+    stride_sentences: int,
 ) -> list[Unit]:
     """Cut the kept paragraphs of one document into units.
 
@@ -133,7 +135,8 @@ def segment(
         sections: The heading each paragraph sits under (``None`` if none), same length.
         unit: ``paragraph``, ``sentence`` or ``window``.
         min_chars: Units with fewer non-space characters are skipped.
-        **opts: Options of the window splitter (``window_chars``, ``stride_sentences``).
+        window_chars: Window units: most characters of a window.
+        stride_sentences: Window units: sentences a window advances by.
 
     Returns:
         Units in document order.
@@ -144,6 +147,7 @@ def segment(
     starts = sorted(section_at)
     units: list[Unit] = []
     seen: dict[str, int] = {}
+    opts = {"window_chars": window_chars, "stride_sentences": stride_sentences}
     for start, end in _SPLITTERS[unit](paragraphs, opts):
         piece = text[start:end]
         if len(re.sub(r"\s", "", piece)) < min_chars:

@@ -19,6 +19,8 @@ from bertopic.vectorizers import ClassTfidfTransformer
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
+from topics.config_schema import schema_keys
+from topics.config_schema.topic_model import TopicModelConfig
 from topics.topic_model.backend import Tokenizer, as_backend
 from topics.topic_model.components import (
     TopicModelConfigError,
@@ -38,33 +40,8 @@ OPTIONS_ATTR = "topics_options"
 SeedTopics = Mapping[str, Sequence[str]] | Sequence[Sequence[str]]
 ZeroshotTopics = Mapping[str, str | None] | Sequence[str]
 
-_KNOWN_KEYS = frozenset(
-    {
-        "seed",
-        "name",
-        "min_cluster_size",
-        "min_units_for_umap",
-        "top_n_words",
-        "nr_topics",
-        "reduction",
-        "clustering",
-        "vectorizer",
-        "ctfidf",
-        "representation",
-        "keybert",
-        "mmr",
-        "guided",
-        "zeroshot",
-        "zeroshot_min_similarity",
-        "outliers",
-        "fit_mode",
-        "sample_size",
-        "online_batch_size",
-        "reduction_cache",
-        "cache_dir",
-        "consensus",
-    }
-)
+#: The keys of a topic_model node: those of its schema (topics.config_schema), and ``name``.
+_KNOWN_KEYS = schema_keys(TopicModelConfig) | {"name"}
 
 
 @dataclass(frozen=True)

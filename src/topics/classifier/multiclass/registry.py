@@ -36,6 +36,7 @@ def member_config(name: str, root: Any = None) -> dict[str, Any]:
     """
     from omegaconf import OmegaConf
 
+    from topics.config_schema import load_option
     from topics.paths import config_dir
 
     path = config_dir() / "classifier" / f"{name}.yaml"
@@ -45,7 +46,7 @@ def member_config(name: str, root: Any = None) -> dict[str, Any]:
         )
     base = OmegaConf.to_container(root, resolve=False) if root is not None else {"seed": None}
     tree = OmegaConf.create(dict(base))  # type: ignore[arg-type]
-    tree.classifier = OmegaConf.load(path)
+    tree.classifier = load_option("classifier", name)
     return dict(OmegaConf.to_container(tree.classifier, resolve=True))  # type: ignore[arg-type]
 
 
