@@ -110,7 +110,7 @@ class Context:
         if self._compute is None:
             from topics.compute import build_compute
 
-            self._compute = build_compute(self.cfg.get("compute"))
+            self._compute = build_compute(self.cfg.compute)
         return self._compute
 
     def close(self) -> None:

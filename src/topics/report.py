@@ -82,7 +82,7 @@ def console_summary(ctx: Context, run_id: str | None) -> str:
         lines.append(f"report: {ctx.out / 'report' / 'report.html'}")
     if run_id:
         lines.append(f"MLflow run id: {run_id}")
-        if ctx.cfg.tracking.get("enabled", True):
+        if ctx.cfg.tracking.enabled:
             lines.append(f"open the UI: {mlflow_ui_command(resolve_tracking_uri(ctx.cfg))}")
     lines.append("=" * 72)
     return "\n".join(lines)

@@ -124,7 +124,7 @@ def _stage_preprocess(ctx: Context) -> None:
     ctx.rec.set_tags(
         {
             "corpus_fingerprint": corpus_fingerprint(units.norm.tolist()),
-            "corpus": str(ctx.cfg.data.get("name", "?")),
+            "corpus": str(ctx.cfg.data.name),
         }
     )
     table = result.summary_table()
@@ -208,7 +208,7 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
 
     out = _job_dir(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    configure_output(bool(cfg.get("quiet")) or os.environ.get("CI", "").lower() in {"1", "true"})
+    configure_output(bool(cfg.quiet) or os.environ.get("CI", "").lower() in {"1", "true"})
     unknown = [s for s in cfg.stages if s not in STAGES]
     if unknown:
         from topics.data.types import InputError
@@ -216,10 +216,10 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
         raise InputError(f"stages: unknown stage(s) {unknown}; choose from {list(STAGES)}")
     from topics.tracking.naming import job_run_name
 
-    name = job_run_name(cfg.get("run_name"))
+    name = job_run_name(cfg.run_name)
     with tracked_run(cfg, out, cfg.experiment_name, run_name=name) as rec:
         # seeded after the run is opened, so MLflow's random run names still differ between runs
-        seed_everything(cfg.get("seed"))
+        seed_everything(cfg.seed)
         ctx = Context(cfg=cfg, out=out, rec=rec)
         start = time.perf_counter()
         try:
@@ -238,7 +238,7 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> RunResult:
             write_run_report(ctx, name)
         run_id = ctx.run_id
         print(console_summary(ctx, run_id))
-    objective = objective_value(ctx.metrics, cfg.get("objective_metric"))
+    objective = objective_value(ctx.metrics, cfg.objective_metric)
     return RunResult(run_id=run_id, output_dir=out, metrics=ctx.metrics, objective=objective)
 
 

@@ -33,7 +33,7 @@ def run_single_label_stage(ctx: Context, n_train: int | None, n_dev: int | None)
         embedder=ctx.embedder,
         n_train=n_train,
         n_dev=n_dev,
-        seed=cfg.get("seed"),
+        seed=cfg.seed,
         root=cfg,
     )
     out = ctx.out / "themes"

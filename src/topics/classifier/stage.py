@@ -141,7 +141,7 @@ def _evaluate(
     from topics.classifier import evaluate
     from topics.classifier.protocols import protocol_a, protocol_b
 
-    seed, n, name = ctx.cfg.get("seed"), st.n_resamples, str(ctx.cfg.classifier.name)
+    seed, n, name = ctx.cfg.seed, st.n_resamples, str(ctx.cfg.classifier.name)
     if "authored" not in st.training:
         return evaluate(
             clf,
@@ -257,7 +257,7 @@ def run_theme_stage(ctx: Context) -> None:
 def _authored(ctx: Context, ids: list[str]) -> LabeledSet:
     from topics.classifier.protocol_report import authored_set
 
-    return authored_set(ids, 5, int(ctx.cfg.get("seed") or 0))
+    return authored_set(ids, 5, int(ctx.cfg.seed or 0))
 
 
 def _fit(
@@ -302,7 +302,7 @@ def _log_model(ctx: Context, fitted: ThemeClassifier, ids: list[str]) -> None:
         if result is None
         else dict(zip(result.topics_table.topic, result.topics_table.label, strict=True))
     )
-    backend = ctx.cfg.embedding.get("backend")
+    backend = ctx.cfg.embedding.backend
     if backend not in SAVABLE_BACKENDS:
         log.warning(
             "themes: embedding backend %s cannot be logged without pickle; no theme model", backend

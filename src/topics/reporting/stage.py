@@ -117,8 +117,8 @@ def write_run_report(ctx: Context, run_name: str) -> Path | None:
     """Write the dynamics and ``report/report.html`` of a finished job and log them."""
     from topics.tracking.naming import job_overrides
 
-    rep = ctx.cfg.get("report")
-    if rep is None or not rep.get("enabled", True):
+    rep = ctx.cfg.report
+    if not rep.enabled:
         return None
     write_dynamics(ctx)
     cfg = ctx.cfg
@@ -136,7 +136,7 @@ def write_run_report(ctx: Context, run_name: str) -> Path | None:
         max_rows=int(rep.max_groups),
         extra={
             "corpus": f"{cfg.data.get('name', '?')} ({cfg.preprocess.get('unit', '?')} units)",
-            "embedding": str(cfg.embedding.get("name", "?")),
+            "embedding": str(cfg.embedding.name),
             "stages": ", ".join(cfg.stages),
         },
     )

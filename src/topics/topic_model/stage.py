@@ -36,7 +36,7 @@ def unit_tokens(ctx: Context) -> list[list[str]]:
     from topics.shared import make_key, recall
 
     texts = ctx.need_units().norm.tolist()
-    token_filter = bool(ctx.cfg.topic_model.vectorizer.get("token_filter", True))
+    token_filter = bool(ctx.cfg.topic_model.vectorizer.token_filter)
     tokenizer = ctx.tokenizer()
     key = make_key(
         corpus_fingerprint(texts),
@@ -52,11 +52,11 @@ def unit_tokens(ctx: Context) -> list[list[str]]:
 def _theme_topics(ctx: Context) -> tuple[dict | None, dict | None]:
     """Seed word lists and zero-shot descriptions from the theme taxonomy, when asked for."""
     tm = ctx.cfg.topic_model
-    if not (tm.get("guided") or tm.get("zeroshot")):
+    if not (tm.guided or tm.zeroshot):
         return None, None
     from topics.themes import load_taxonomy
 
-    themes = load_taxonomy(ctx.cfg.get("themes"))
+    themes = load_taxonomy(ctx.cfg.themes)
     seeds = {t.id: list(t.keywords_zh) for t in themes}
     zeroshot = {f"{t.name_zh} {t.name_en}": t.description_zh for t in themes}
     return seeds, zeroshot
@@ -167,7 +167,7 @@ def _reference_tokens(ctx: Context) -> list[list[str]] | None:
     )
     if cfg is None:
         return None
-    token_filter = bool(ctx.cfg.topic_model.vectorizer.get("token_filter", True))
+    token_filter = bool(ctx.cfg.topic_model.vectorizer.token_filter)
     tokenizer = ctx.tokenizer()
     key = make_key(cfg, file_stamp([cfg.get("path")]), tokenizer.fingerprint(), token_filter)
     with ctx.timed("reference_tokens"):
@@ -196,7 +196,7 @@ def _stability_metrics(result: TopicResult, threshold: float) -> dict[str, float
 
 def _recurrence(ctx: Context) -> float:
     """Stability below which a topic counts as unstable (``topic_model.consensus``)."""
-    return float(ctx.cfg.topic_model.get("consensus", {}).get("min_recurrence", 0.5))
+    return float(ctx.cfg.topic_model.consensus.min_recurrence)
 
 
 def run_topic_stage(ctx: Context) -> None:
@@ -227,7 +227,7 @@ def run_topic_stage(ctx: Context) -> None:
     out.mkdir(parents=True, exist_ok=True)
     write_topic_tables(result, out)
     save_topic_model(model, out / "model")
-    if ctx.cfg.get("figures", True):
+    if ctx.cfg.figures:
         with ctx.timed("figures"):
             write_figures(
                 model,
@@ -235,7 +235,7 @@ def run_topic_stage(ctx: Context) -> None:
                 vectors,
                 out / "figures",
                 texts=texts,
-                seed=ctx.cfg.get("seed"),
+                seed=ctx.cfg.seed,
                 stability_threshold=_recurrence(ctx),
                 titles=article_titles(pre.documents),
             )
@@ -246,12 +246,12 @@ def run_topic_stage(ctx: Context) -> None:
         labels=labels.tolist() if labels.notna().any() else None,
         top_n=int(ctx.cfg.topic_model.top_n_words),
         reference=_reference_tokens(ctx),
-        reference_window=ctx.cfg.get("coherence", {}).get("window", 10),
+        reference_window=ctx.cfg.coherence.window,
     )
     quality.per_topic.to_csv(out / "topic_quality.csv", index=False)
     ctx.log_metrics({**quality.metrics, **_stability_metrics(result, _recurrence(ctx))})
     # the stability mode refits last: the fit's metrics are in MLflow while it runs
-    if ctx.cfg.stability.get("enabled"):
+    if ctx.cfg.stability.enabled:
         with ctx.timed("stability"):
             _stability(ctx, build, texts, tokens, out, result)
         write_topic_tables(result, out)  # with the refit_stability column
