@@ -13,14 +13,14 @@ import argparse
 import logging
 from pathlib import Path
 
-from topics.classifier.protocol_report import (
+from topics.classifier.protocols.report import (
     authored_set,
     gold_sets,
     load_settings,
     run_method,
     save_results,
 )
-from topics.classifier.protocol_tables import write_readme
+from topics.classifier.protocols.tables import write_readme
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from topics.classifier.finetune import EncoderClassifier, resolve_device, resolve_precision
-from topics.classifier.single_label import stratified_subset
+from topics.classifier.protocols.single_label import stratified_subset
 from topics.data.types import InputError
 
 

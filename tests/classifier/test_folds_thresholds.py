@@ -12,7 +12,7 @@ from topics.classifier import (
     make_fold_plan,
     tune_thresholds,
 )
-from topics.classifier.thresholds import NEVER, macro_average_precision
+from topics.classifier.methods.thresholds import NEVER, macro_average_precision
 from topics.data.types import InputError
 
 

@@ -14,7 +14,7 @@ from topics.classifier import (
     evaluate_methods,
     make_fold_plan,
 )
-from topics.classifier.thresholds import macro_average_precision
+from topics.classifier.methods.thresholds import macro_average_precision
 from topics.config_schema import load_option
 from topics.paths import config_dir
 

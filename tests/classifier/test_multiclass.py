@@ -18,7 +18,7 @@ from topics.classifier.multiclass import (
     softmax,
     validation_split,
 )
-from topics.classifier.single_label import stratified_subset
+from topics.classifier.protocols.single_label import stratified_subset
 from topics.config_schema import load_option
 from topics.data.types import InputError
 from topics.tokenize import ChineseTokenizer
@@ -149,7 +149,7 @@ def test_choices_never_see_the_eval_labels(thucnews_dir, tokenizer, tmp_path):
     """Shuffling the evaluation file's labels changes no choice and no prediction."""
     from omegaconf import OmegaConf
 
-    from topics.classifier.single_label import run_single_label
+    from topics.classifier.protocols.single_label import run_single_label
 
     train = (thucnews_dir / "thucnews_train.txt").read_text(encoding="utf-8").splitlines()[:2000]
     dev = (thucnews_dir / "thucnews_dev.txt").read_text(encoding="utf-8").splitlines()[:500]

@@ -14,7 +14,7 @@ from topics.classifier import (
     theme_profile,
     write_profile_heatmap,
 )
-from topics.classifier.metrics import bootstrap_ci, macro_micro_f1
+from topics.classifier.protocols.metrics import bootstrap_ci, macro_micro_f1
 from topics.data.types import InputError
 
 KEYWORDS = {"method": "keywords", "grid": {"match": ["substring", "tokens"]}, "seed": 0}

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from topics.classifier import build_classifier
-from topics.classifier.persist import load_classifier, save_classifier
-from topics.classifier.protocols import (
+from topics.classifier.model.persist import load_classifier, save_classifier
+from topics.classifier.protocols.authored import (
     LabeledSet,
     authored_groups,
     concat,
@@ -193,7 +193,7 @@ class HashEmbedder:
 
 
 def test_sentence_max_pools_sentences_and_saves(authored, tmp_path):
-    from topics.classifier.pooled import pieces
+    from topics.classifier.methods.pooled import pieces
 
     texts, owner = pieces(["一句话。", "第一句。第二句！"])
     assert texts == ["一句话。", "第一句。第二句！", "第一句。", "第二句！"]

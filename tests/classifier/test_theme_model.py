@@ -15,9 +15,9 @@ import pytest
 from omegaconf import OmegaConf
 
 from topics.classifier import build_classifier
-from topics.classifier.pipeline_model import log_theme_model
-from topics.classifier.protocol_report import authored_set
-from topics.classifier.protocols import LabeledSet, concat
+from topics.classifier.model.pipeline import log_theme_model
+from topics.classifier.protocols.authored import LabeledSet, concat
+from topics.classifier.protocols.report import authored_set
 from topics.config_schema import load_option
 from topics.paths import config_dir
 from topics.preprocess.normalize import normalize_for_model
@@ -121,7 +121,7 @@ def test_logged_default_model_loads_in_a_fresh_process_without_pickle(
 @pytest.mark.slow
 def test_finetune_method_fits_saves_and_loads(themes, ids, tmp_path):
     """The multi-label fine-tuning method on a slice of the authored set (1 short epoch)."""
-    from topics.classifier.persist import load_classifier, save_classifier
+    from topics.classifier.model.persist import load_classifier, save_classifier
 
     authored = authored_set(ids, 5, 0)
     small = authored.take(np.arange(0, len(authored), 10))

@@ -159,8 +159,8 @@ def test_load_option_applies_the_defaults_list():
 def test_classifier_schema_keys_are_arguments_of_the_method(option):
     import inspect
 
+    from topics.classifier.methods.registry import METHODS
     from topics.classifier.multiclass import SINGLE_LABEL_METHODS
-    from topics.classifier.registry import METHODS
     from topics.config_schema import schema_keys
     from topics.config_schema.classifier import (
         BlendConfig,

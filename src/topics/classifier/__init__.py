@@ -10,14 +10,25 @@ Public API::
     table = compare_single_label(cfgs, data_cfg, tokenizer=tok, embedder=emb)  # THUCNews
 """
 
-from topics.classifier.base import Inputs, ThemeClassifier, make_inputs
-from topics.classifier.embedded import (
+from topics.classifier.methods.base import Inputs, ThemeClassifier, make_inputs
+from topics.classifier.methods.embedded import (
     EmbedKNNClassifier,
     EmbedLogRegClassifier,
     EmbedSVMClassifier,
     TopicFeatureClassifier,
 )
-from topics.classifier.evaluate import (
+from topics.classifier.methods.folds import Fold, check_plan, inner_folds, make_fold_plan
+from topics.classifier.methods.lexical import (
+    CachingTokenizer,
+    KeywordClassifier,
+    TfidfLinearClassifier,
+)
+from topics.classifier.methods.registry import METHODS, build_classifier
+from topics.classifier.methods.setfit import SetFitClassifier
+from topics.classifier.methods.thresholds import best_threshold, tune_thresholds
+from topics.classifier.methods.zeroshot import ZeroShotClassifier
+from topics.classifier.profile import theme_profile, write_profile_heatmap
+from topics.classifier.protocols.loao import (
     EvaluationResult,
     FoldRecord,
     compare_methods,
@@ -26,21 +37,14 @@ from topics.classifier.evaluate import (
     evaluate,
     evaluate_methods,
 )
-from topics.classifier.folds import Fold, check_plan, inner_folds, make_fold_plan
-from topics.classifier.lexical import CachingTokenizer, KeywordClassifier, TfidfLinearClassifier
-from topics.classifier.metrics import bootstrap_ci, per_theme_table, summary_metrics
-from topics.classifier.profile import theme_profile, write_profile_heatmap
-from topics.classifier.registry import METHODS, build_classifier
-from topics.classifier.setfit_method import SetFitClassifier
-from topics.classifier.single_label import (
+from topics.classifier.protocols.metrics import bootstrap_ci, per_theme_table, summary_metrics
+from topics.classifier.protocols.single_label import (
     SingleLabelResult,
     compare_single_label,
     evaluate_single_label,
     load_labeled,
     stratified_subset,
 )
-from topics.classifier.thresholds import best_threshold, tune_thresholds
-from topics.classifier.zeroshot import ZeroShotClassifier
 
 __all__ = [
     "METHODS",

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from topics.classifier.figures import plot_profile_heatmap
+from topics.classifier.protocols.figures import plot_profile_heatmap
 from topics.data.types import InputError
 
 

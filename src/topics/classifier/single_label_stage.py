@@ -14,7 +14,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 if TYPE_CHECKING:
-    from topics.classifier.base import ThemeClassifier
+    from topics.classifier.methods.base import ThemeClassifier
     from topics.classifier.multiclass.base import SingleLabelClassifier
     from topics.context import Context
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def run_single_label_stage(ctx: Context, n_train: int | None, n_dev: int | None) -> None:
     """Train on the train split and score the eval split of a labeled corpus."""
-    from topics.classifier.single_label import results_table, run_single_label
+    from topics.classifier.protocols.single_label import results_table, run_single_label
 
     cfg = ctx.cfg
     (result,) = run_single_label(

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from topics.classifier.base import ThemeClassifier
-from topics.classifier.evaluate import EvaluationResult
-from topics.classifier.protocols import LabeledSet, ProtocolResult, concat
+from topics.classifier.methods.base import ThemeClassifier
+from topics.classifier.protocols.authored import LabeledSet, ProtocolResult, concat
+from topics.classifier.protocols.loao import EvaluationResult
 from topics.data.types import InputError
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def _evaluate(
 ) -> EvaluationResult:
     """Score ``clf`` under the configured protocols; the first listed is the headline."""
     from topics.classifier import evaluate
-    from topics.classifier.protocols import protocol_a, protocol_b
+    from topics.classifier.protocols.authored import protocol_a, protocol_b
 
     seed, n, name = ctx.cfg.seed, st.n_resamples, str(ctx.cfg.classifier.name)
     if "authored" not in st.training:
@@ -255,7 +255,7 @@ def run_theme_stage(ctx: Context) -> None:
 
 
 def _authored(ctx: Context, ids: list[str]) -> LabeledSet:
-    from topics.classifier.protocol_report import authored_set
+    from topics.classifier.protocols.report import authored_set
 
     return authored_set(ids, 5, int(ctx.cfg.seed or 0))
 
@@ -290,7 +290,7 @@ def _trained_on(authored: LabeledSet | None, gold: GoldUnits | None) -> str:
 
 
 def _log_model(ctx: Context, fitted: ThemeClassifier, ids: list[str]) -> None:
-    from topics.classifier.pipeline_model import SAVABLE_BACKENDS
+    from topics.classifier.model.pipeline import SAVABLE_BACKENDS
 
     result, vectors = ctx.topics, ctx.embeddings
     if vectors is None:
@@ -325,7 +325,7 @@ def _log(
     topics: list[int],
     labels: dict[int, str],
 ) -> str:
-    from topics.classifier.pipeline_model import log_theme_model
+    from topics.classifier.model.pipeline import log_theme_model
 
     assert ctx.run_id is not None
     return log_theme_model(

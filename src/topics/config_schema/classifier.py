@@ -1,6 +1,6 @@
 """Schemas of the ``classifier`` group, one per method (``method`` in ``configs/classifier``).
 
-Their keys are the arguments of the method's class (:mod:`topics.classifier.registry` and
+Their keys are the arguments of the method's class (:mod:`topics.classifier.methods.registry` and
 :mod:`topics.classifier.multiclass.registry`; ``tests/config`` checks that they agree) other
 than the injected ones (themes, embedder, tokenizer). ``grid`` maps argument names to lists of
 values to tune; ``members`` and ``base`` hold other classifier configs (or config names).

@@ -19,7 +19,7 @@ from sklearn.model_selection import ParameterGrid
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
-from topics.classifier.lexical import CachingTokenizer
+from topics.classifier.methods.lexical import CachingTokenizer
 from topics.classifier.multiclass.base import (
     TUNE_METRICS,
     SingleLabelClassifier,

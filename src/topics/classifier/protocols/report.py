@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topics.classifier.metrics import per_theme_table
-from topics.classifier.protocols import (
+from topics.classifier.protocols.authored import (
     PROTOCOLS,
     LabeledSet,
     ProtocolResult,
@@ -27,6 +26,7 @@ from topics.classifier.protocols import (
     protocol_b,
     protocol_c,
 )
+from topics.classifier.protocols.metrics import per_theme_table
 from topics.data.types import InputError
 from topics.paths import config_dir
 

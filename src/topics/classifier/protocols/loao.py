@@ -3,7 +3,7 @@
 For every outer fold (one held-out article) a fresh copy of the classifier is fitted on the
 other articles; its ``fit`` tunes hyperparameters and per-theme thresholds on inner
 leave-one-article-out splits of those training articles only (see
-:mod:`topics.classifier.base`). The held-out article's scores and predictions are collected, and
+:mod:`topics.classifier.methods.base`). The held-out article's scores and predictions are collected, and
 metrics are computed once on the concatenated out-of-fold predictions. Confidence intervals come
 from a bootstrap that resamples whole articles (default) or units.
 """
@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topics.classifier.base import ThemeClassifier
-from topics.classifier.figures import plot_label_errors
-from topics.classifier.folds import Fold, make_fold_plan
-from topics.classifier.metrics import BOOTSTRAP_LEVELS, per_theme_table, summary_metrics
-from topics.classifier.registry import build_classifier, method_name
+from topics.classifier.methods.base import ThemeClassifier
+from topics.classifier.methods.folds import Fold, make_fold_plan
+from topics.classifier.methods.registry import build_classifier, method_name
+from topics.classifier.protocols.figures import plot_label_errors
+from topics.classifier.protocols.metrics import BOOTSTRAP_LEVELS, per_theme_table, summary_metrics
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.themes.taxonomy import Theme

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from topics.classifier.base import Inputs, ThemeClassifier, check_labels, class_ids
-from topics.classifier.folds import inner_folds
-from topics.classifier.thresholds import macro_average_precision, tune_thresholds
+from topics.classifier.methods.base import Inputs, ThemeClassifier, check_labels, class_ids
+from topics.classifier.methods.folds import inner_folds
+from topics.classifier.methods.thresholds import macro_average_precision, tune_thresholds
 from topics.data.types import InputError
 from topics.themes.taxonomy import Theme
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from topics.classifier.base import ThemeClassifier
+from topics.classifier.methods.base import ThemeClassifier
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.themes.taxonomy import Theme
@@ -97,7 +97,7 @@ def load_classifier(
     Raises:
         InputError: Missing files or an unknown method.
     """
-    from topics.classifier.registry import METHODS
+    from topics.classifier.methods.registry import METHODS
 
     root = Path(folder)
     if not (root / META_FILE).is_file() or not (root / ARRAYS_FILE).is_file():

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topics.classifier.base import ThemeClassifier
-from topics.classifier.metrics import (
+from topics.classifier.methods.base import ThemeClassifier
+from topics.classifier.protocols.metrics import (
     macro_micro_f1,
     per_theme_table,
     resample_weights,

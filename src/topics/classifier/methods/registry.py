@@ -6,19 +6,23 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from topics.classifier.base import ThemeClassifier
-from topics.classifier.embedded import (
+from topics.classifier.methods.base import ThemeClassifier
+from topics.classifier.methods.embedded import (
     EmbedKNNClassifier,
     EmbedLogRegClassifier,
     EmbedSVMClassifier,
     TopicFeatureClassifier,
 )
-from topics.classifier.ensemble import StackedClassifier
-from topics.classifier.finetune_method import FineTunedClassifier
-from topics.classifier.lexical import CachingTokenizer, KeywordClassifier, TfidfLinearClassifier
-from topics.classifier.pooled import SentencePooledClassifier
-from topics.classifier.setfit_method import SetFitClassifier
-from topics.classifier.zeroshot import ZeroShotClassifier
+from topics.classifier.methods.ensemble import StackedClassifier
+from topics.classifier.methods.finetune import FineTunedClassifier
+from topics.classifier.methods.lexical import (
+    CachingTokenizer,
+    KeywordClassifier,
+    TfidfLinearClassifier,
+)
+from topics.classifier.methods.pooled import SentencePooledClassifier
+from topics.classifier.methods.setfit import SetFitClassifier
+from topics.classifier.methods.zeroshot import ZeroShotClassifier
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.themes.taxonomy import Theme

@@ -22,8 +22,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import ParameterGrid
 
-from topics.classifier.folds import Split, inner_folds
-from topics.classifier.thresholds import macro_average_precision, tune_thresholds
+from topics.classifier.methods.folds import Split, inner_folds
+from topics.classifier.methods.thresholds import macro_average_precision, tune_thresholds
 from topics.data.types import InputError
 from topics.themes.taxonomy import Theme
 
@@ -276,7 +276,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         """Return ``(n, k)`` scores of a model fitted by :meth:`_fit_core`."""
         raise NotImplementedError
 
-    # --- plain-array state (see topics.classifier.persist) ----------------------------------
+    # --- plain-array state (see topics.classifier.model.persist) ----------------------------------
 
     def _get_state(self, arrays: dict[str, np.ndarray], prefix: str, folder: Path) -> dict:
         """Store the state of a model fitted by :meth:`_fit_core`; return JSON metadata.

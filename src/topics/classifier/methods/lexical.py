@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from topics.classifier.base import Inputs, ThemeClassifier
-from topics.classifier.columns import fit_columns, logistic, score_columns
+from topics.classifier.methods.base import Inputs, ThemeClassifier
+from topics.classifier.methods.columns import fit_columns, logistic, score_columns
 from topics.data.types import InputError
 from topics.themes.taxonomy import Theme
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from topics.classifier.base import Inputs, ThemeClassifier
-from topics.classifier.columns import fit_columns, logistic, score_columns
+from topics.classifier.methods.base import Inputs, ThemeClassifier
+from topics.classifier.methods.columns import fit_columns, logistic, score_columns
 from topics.data.types import InputError
 from topics.embedding.resolve import resolve_model
 from topics.themes.taxonomy import Theme

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from topics.classifier.base import Inputs, ThemeClassifier
+from topics.classifier.methods.base import Inputs, ThemeClassifier
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.preprocess.segment import sentence_spans
@@ -66,7 +66,7 @@ class SentencePooledClassifier(ThemeClassifier):
 
     def build_base(self) -> ThemeClassifier:
         """Return the unfitted base method (its own grid is ignored)."""
-        from topics.classifier.registry import build_classifier
+        from topics.classifier.methods.registry import build_classifier
 
         if not self.base or "method" not in self.base:
             raise InputError("classifier 'sentence_max' needs base: {method: ..., ...}")

@@ -2,6 +2,6 @@
 
 from mlflow.models import set_model
 
-from topics.classifier.pipeline_model import ThemePipeline
+from topics.classifier.model.pipeline import ThemePipeline
 
 set_model(ThemePipeline())

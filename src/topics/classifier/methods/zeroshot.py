@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from topics.classifier.base import Inputs, ThemeClassifier
+from topics.classifier.methods.base import Inputs, ThemeClassifier
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.themes.taxonomy import Theme

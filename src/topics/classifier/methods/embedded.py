@@ -1,6 +1,6 @@
 """Classifiers on sentence embeddings (logistic, SVM, kNN) and on topic assignments.
 
-Zero-shot similarity lives in :mod:`topics.classifier.zeroshot`.
+Zero-shot similarity lives in :mod:`topics.classifier.methods.zeroshot`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.preprocessing import OneHotEncoder
 
-from topics.classifier.base import Inputs, ThemeClassifier
-from topics.classifier.columns import (
+from topics.classifier.methods.base import Inputs, ThemeClassifier
+from topics.classifier.methods.columns import (
     columns_from_state,
     columns_state,
     fit_columns,
@@ -21,7 +21,7 @@ from topics.classifier.columns import (
     logistic,
     score_columns,
 )
-from topics.classifier.zeroshot import unit_rows as _unit_rows
+from topics.classifier.methods.zeroshot import unit_rows as _unit_rows
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.themes.taxonomy import Theme

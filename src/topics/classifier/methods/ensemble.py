@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from topics.classifier.base import Inputs, ThemeClassifier
-from topics.classifier.columns import columns_from_state, columns_state
-from topics.classifier.folds import inner_folds
+from topics.classifier.methods.base import Inputs, ThemeClassifier
+from topics.classifier.methods.columns import columns_from_state, columns_state
+from topics.classifier.methods.folds import inner_folds
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.themes.taxonomy import Theme
@@ -64,7 +64,7 @@ class StackedClassifier(ThemeClassifier):
 
     def build_members(self) -> list[ThemeClassifier]:
         """Return the unfitted members (their own grids are ignored)."""
-        from topics.classifier.registry import build_classifier
+        from topics.classifier.methods.registry import build_classifier
 
         if not self.members:
             raise InputError("classifier 'stacked' needs a non-empty list of members")

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from topics.classifier.protocol_report import load_results
-from topics.classifier.protocols import PairedTest, ProtocolResult, paired_bootstrap
+from topics.classifier.protocols.authored import PairedTest, ProtocolResult, paired_bootstrap
+from topics.classifier.protocols.report import load_results
 
 START, END = "<!-- protocols:start -->", "<!-- protocols:end -->"
 _ORDER = ("A", "B", "C", "C_raw", "B_own_dropped", "LOAO_gold", "LOAO_gold_own_dropped")

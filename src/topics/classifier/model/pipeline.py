@@ -4,7 +4,7 @@ Normalization, embedding, classifier, thresholds and nearest topic travel togeth
 model loads with ``mlflow.pyfunc.load_model`` and tags new texts. Nothing is pickled: the model
 class comes from the code file ``theme_model_code.py`` (MLflow copies it into the model and runs
 it at load time), the encoder is stored as safetensors, the classifier as JSON + ``.npz`` arrays
-(:mod:`topics.classifier.persist`), the topic centroids as ``.npz``.
+(:mod:`topics.classifier.model.persist`), the topic centroids as ``.npz``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topics.classifier.persist import save_classifier
+from topics.classifier.model.persist import save_classifier
 from topics.data.types import InputError
 
 try:  # mlflow is a core dependency; the class below must subclass its PythonModel
@@ -101,7 +101,7 @@ class ThemePipeline(PythonModel):
 
     def load_context(self, context: Any) -> None:
         """Rebuild tokenizer and embedder from the logged settings and encoder; load the classifier."""
-        from topics.classifier.persist import load_classifier
+        from topics.classifier.model.persist import load_classifier
         from topics.embedding import build_embedder
         from topics.tokenize import build_tokenizer
 

@@ -20,14 +20,14 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.model_selection import train_test_split
 
-from topics.classifier.base import ThemeClassifier
+from topics.classifier.methods.base import ThemeClassifier
+from topics.classifier.methods.registry import build_classifier, method_name
 from topics.classifier.multiclass import (
     BlendClassifier,
     SingleLabelClassifier,
     build_single_label,
     is_single_label,
 )
-from topics.classifier.registry import build_classifier, method_name
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 
