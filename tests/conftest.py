@@ -65,3 +65,13 @@ def _isolate_global_state():
 
         HydraConfig.instance().cfg = None
         GlobalHydra.instance().clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tests_write_nothing_into_the_checkout():
+    """Fail the session if a test left an MLflow store or outputs in the repository itself."""
+    watched = [REPO / "mlruns", REPO / "outputs", REPO / "mlflow.db"]
+    before = {p for p in watched if p.exists()}
+    yield
+    created = [str(p) for p in watched if p.exists() and p not in before]
+    assert not created, f"tests wrote into the checkout (use tmp_path): {created}"

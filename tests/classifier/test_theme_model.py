@@ -58,7 +58,10 @@ def test_logged_default_model_loads_in_a_fresh_process_without_pickle(
     mlflow.set_tracking_uri(tracking)
     try:
         # No set_experiment: it leaves a process-wide active experiment behind for later tests.
-        experiment_id = mlflow.create_experiment("theme-model-test")
+        # an explicit artifact location: the SQLite store's default is ./mlruns in the cwd
+        experiment_id = mlflow.create_experiment(
+            "theme-model-test", artifact_location=(tmp_path / "artifacts").as_uri()
+        )
         with mlflow.start_run(experiment_id=experiment_id) as run:
             vectors = np.asarray(embedder.embed(units.norm.tolist()))
             uri = log_theme_model(
