@@ -8,15 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
-from omegaconf import OmegaConf
 from sklearn.feature_extraction.text import CountVectorizer
 
+from topics.config_schema import load_option
 from topics.data.types import InputError
 from topics.tokenize import ChineseTokenizer, build_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
-CONFIG = ROOT / "configs" / "tokenizer" / "jieba.yaml"
 
 # Real sentences from the seed corpus (003 is Traditional Chinese).
 SIMPLIFIED = "ChatGPT问世后，金融业立即感受到了焦虑。大模型冲击金融业：从热情高涨到理性落地"
@@ -223,7 +222,7 @@ def test_seed_corpus_tokens(tok: ChineseTokenizer, seed_texts: list[str]) -> Non
 
 
 def test_build_tokenizer_from_hydra_config(tok: ChineseTokenizer) -> None:
-    cfg = OmegaConf.load(CONFIG)
+    cfg = load_option("tokenizer", "jieba")  # the YAML with its schema applied, as composed
     # the config's only departure from the constructor's defaults is the person-name filter
     assert (
         build_tokenizer(cfg).fingerprint() == ChineseTokenizer(drop_pos=cfg.drop_pos).fingerprint()

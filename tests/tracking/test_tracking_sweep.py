@@ -117,7 +117,11 @@ def test_no_parent_outside_multirun(make_cfg, tmp_path: Path) -> None:
 _APP = """
     import hydra
     from hydra.core.hydra_config import HydraConfig
+    from topics.config_schema import register_schemas
     from topics.tracking import tracked_run
+
+    # an app that composes topics' config groups registers their schemas first
+    register_schemas()
 
     @hydra.main(version_base="1.3", config_path=".", config_name="config")
     def main(cfg):
