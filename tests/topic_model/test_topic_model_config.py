@@ -49,6 +49,8 @@ def test_default_config_builds_umap_hdbscan_with_project_vectorizer(tok):
     assert model.representation_model is None and model.top_n_words == 10
     opts = fit_options(model)
     assert opts.seed == SEED and opts.reduce_outliers and opts.outlier_strategy == "embeddings"
+    # kept next to the model, not set on the BERTopic object
+    assert not [v for v in vars(model).values() if isinstance(v, type(opts))]
     # the default vectorizer really keeps Chinese words
     words = vec.tokenizer("大模型正在改变银行的人才招聘,2024年算力需求增长。")
     assert "大模型" in words and "2024" not in words and "。" not in words

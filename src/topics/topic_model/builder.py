@@ -8,6 +8,7 @@ project tokenizer always goes into our own ``CountVectorizer``.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,6 @@ from topics.topic_model.reduction_cache import CachedReducer
 log = logging.getLogger(__name__)
 
 #: Attribute of a built model holding its :class:`FitOptions`.
-OPTIONS_ATTR = "topics_options"
 
 SeedTopics = Mapping[str, Sequence[str]] | Sequence[Sequence[str]]
 ZeroshotTopics = Mapping[str, str | None] | Sequence[str]
@@ -278,11 +278,23 @@ def build_topic_model(
         sample_size=_positive(conf, "sample_size", 20000),
         online_batch_size=_positive(conf, "online_batch_size", 5000),
     )
-    setattr(model, OPTIONS_ATTR, options)
+    return attach_options(model, options)
+
+
+#: Fit-time settings of each live model, kept next to it rather than set on the BERTopic
+#: object (which BERTopic's own save/load would not know about); entries go with their model.
+_OPTIONS: weakref.WeakKeyDictionary[BERTopic, FitOptions] = weakref.WeakKeyDictionary()
+
+
+def attach_options(model: BERTopic, options: FitOptions) -> BERTopic:
+    """Record ``options`` as the fit-time settings of ``model``; return the model."""
+    _OPTIONS[model] = options
     return model
 
 
 def fit_options(model: BERTopic) -> FitOptions:
-    """Return the :class:`FitOptions` attached by :func:`build_topic_model` (defaults if none)."""
-    options = getattr(model, OPTIONS_ATTR, None)
-    return options if isinstance(options, FitOptions) else FitOptions()
+    """Return the :class:`FitOptions` recorded for ``model`` (the defaults when none were).
+
+    :func:`build_topic_model` and :func:`topics.topic_model.load_topic_model` record them.
+    """
+    return _OPTIONS.get(model, FitOptions())

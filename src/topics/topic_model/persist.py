@@ -16,7 +16,7 @@ from bertopic import BERTopic
 from topics.data.types import InputError
 from topics.topic_model.backend import TokenFilter, Tokenizer, as_backend
 from topics.topic_model.bertopic_compat import is_fitted, savable_vectorizer
-from topics.topic_model.builder import OPTIONS_ATTR, FitOptions, fit_options
+from topics.topic_model.builder import FitOptions, attach_options, fit_options
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def load_topic_model(
     raw["zeroshot_names"] = tuple(raw.get("zeroshot_names") or ())
     known = set(FitOptions.__dataclass_fields__)
     options = FitOptions(**{k: v for k, v in raw.items() if k in known})
-    setattr(model, OPTIONS_ATTR, options)
+    attach_options(model, options)
     if tokenizer is not None:
         wrapped = TokenFilter(tokenizer) if options.token_filter else tokenizer
         model.vectorizer_model.set_params(tokenizer=wrapped)
