@@ -47,11 +47,11 @@ def latest_sweep_runs(experiment: str, tracking_uri: str | None = None) -> pd.Da
         filter_ = f"tags.`mlflow.parentRunId` = '{parents[0].info.run_id}'"
     else:
         filter_ = "attributes.status = 'FINISHED'"
-    # a single run when there is no sweep: the latest one
+    # a sweep's children in launch order; with no sweep, the latest finished run
     found = client.search_runs(
         [exp.experiment_id],
         filter_,
-        order_by=["attributes.start_time ASC"],
+        order_by=[f"attributes.start_time {'ASC' if parents else 'DESC'}"],
         max_results=1000 if parents else 1,
     )
     runs = pd.DataFrame(
