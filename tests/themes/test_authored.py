@@ -71,7 +71,9 @@ def seed_keys(seed_documents, tmp_path_factory):
 
 
 def test_key_folds_script_case_width_and_punctuation():
-    assert comparison_key("人工智慧 與 雲端資料，") == comparison_key("人工智慧与云端资料")
+    # Traditional script with Taiwan wording folds to mainland words (a copy of a seed paragraph
+    # converted with s2twp is still caught)
+    assert comparison_key("人工智慧 與 雲端資料，") == comparison_key("人工智能与云数据")
     assert comparison_key("人工智慧与云端资料。") == "人工智慧与云端资料"
     assert comparison_key("ＧＰＵ Cluster!") == "gpucluster"
 

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from topics.preprocess.regional import to_mainland_terms
+
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -50,8 +52,21 @@ def _opencc(config: str):
 
 
 def to_simplified(text: str) -> str:
-    """Convert Traditional Chinese characters to Simplified (OpenCC ``t2s``)."""
-    return _opencc("t2s").convert(text)
+    """Convert Traditional Chinese to Simplified (OpenCC ``t2s``).
+
+    Text whose script is Traditional also gets mainland words for Taiwan / Hong Kong ones
+    (資料 -> 数据, 軟體 -> 软件; :mod:`topics.preprocess.regional`); Simplified text only loses
+    its stray Traditional characters.
+    """
+    converted = _opencc("t2s").convert(text)
+    if _script_changes(text, converted) > _script_changes(text, _opencc("s2t").convert(text)):
+        converted = to_mainland_terms(converted)
+    return converted
+
+
+def _script_changes(text: str, converted: str) -> int:
+    """Number of CJK characters that a same-length OpenCC conversion changed."""
+    return sum(a != b and _CJK.match(a) is not None for a, b in zip(text, converted, strict=False))
 
 
 def cjk_count(text: str) -> int:
@@ -75,8 +90,8 @@ def detect_language(text: str) -> str | None:
     if n_cjk * 2 < n_latin / 3:  # a CJK char carries about as much as a 3-letter word part
         return "en"
     sample = "".join(_CJK.findall(text))[:20000]
-    to_hans = sum(a != b for a, b in zip(sample, _opencc("t2s").convert(sample), strict=False))
-    to_hant = sum(a != b for a, b in zip(sample, _opencc("s2t").convert(sample), strict=False))
+    to_hans = _script_changes(sample, _opencc("t2s").convert(sample))
+    to_hant = _script_changes(sample, _opencc("s2t").convert(sample))
     return "zh-Hant" if to_hans > to_hant else "zh-Hans"
 
 

@@ -16,12 +16,13 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from topics.data.types import InputError
+from topics.preprocess.normalize import to_simplified
+from topics.preprocess.regional import REGIONAL_VERSION
 from topics.tokenize.lexicon import DEFAULT, Sources, Term, load_stopwords, load_terms
 
 if TYPE_CHECKING:
     import jieba
     import jieba.posseg
-    import opencc
 
 #: Bump when the token rules change, so cached tokens of older rules are not reused.
 RULES_VERSION = 1
@@ -131,7 +132,6 @@ class ChineseTokenizer:
         self._jieba: jieba.Tokenizer | None = None
         self._pos: jieba.posseg.POSTokenizer | None = None
         self._pos_memo: dict[str, bool] = {}
-        self._cc: opencc.OpenCC | None = None
         self._lock = threading.Lock()
         self._terms: tuple[Term, ...] = load_terms(user_dict, self.extra_terms, self.normalize)
         self._protected = frozenset(
@@ -159,7 +159,7 @@ class ChineseTokenizer:
         """Apply NFKC and (when ``to_simplified``) Traditional-to-Simplified conversion."""
         text = unicodedata.normalize("NFKC", text)
         if self.to_simplified:
-            text = self._converter().convert(text)
+            text = to_simplified(text)
         return text
 
     def tokenize(self, text: str) -> list[str]:
@@ -226,7 +226,7 @@ class ChineseTokenizer:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_jieba", "_pos", "_pos_memo", "_cc", "_lock"):
+        for name in ("_jieba", "_pos", "_pos_memo", "_lock"):
             state.pop(name, None)
         return state
 
@@ -235,17 +235,9 @@ class ChineseTokenizer:
         self._jieba = None
         self._pos = None
         self._pos_memo = {}
-        self._cc = None
         self._lock = threading.Lock()
 
     # --- internals --------------------------------------------------------------------------
-
-    def _converter(self) -> opencc.OpenCC:
-        if self._cc is None:
-            import opencc
-
-            self._cc = opencc.OpenCC("t2s")
-        return self._cc
 
     def _segmenter(self) -> jieba.Tokenizer:
         if self._jieba is None:
@@ -341,6 +333,7 @@ class ChineseTokenizer:
             "jieba_dict_bytes": _jieba_dict_size(),
             "opencc": _dist_version("opencc") if self.to_simplified else None,
             "to_simplified": self.to_simplified,
+            "regional_terms": REGIONAL_VERSION if self.to_simplified else None,
             "min_chars": self.min_chars,
             "hmm": self.hmm,
             "drop_pos": list(self.drop_pos),
