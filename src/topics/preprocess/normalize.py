@@ -59,6 +59,8 @@ def to_simplified(text: str) -> str:
     its stray Traditional characters.
     """
     converted = _opencc("t2s").convert(text)
+    if converted == text:  # no Traditional character: the common case, one conversion only
+        return converted
     if _script_changes(text, converted) > _script_changes(text, _opencc("s2t").convert(text)):
         converted = to_mainland_terms(converted)
     return converted

@@ -1,8 +1,9 @@
 """Character n-gram overlap between short texts, for near-duplicate checks of training examples.
 
 Texts are compared in a normalized form (:func:`comparison_key`): NFKC, Traditional to
-Simplified (OpenCC ``t2s``, Taiwan / Hong Kong words to mainland ones), lowercase, letters and digits only, so that a change of script,
-width, case, spacing or punctuation does not hide a copy.
+Simplified (OpenCC ``t2s``, Taiwan / Hong Kong words to mainland ones), lowercase, letters and
+digits only, so that a change of script, wording, width, case, spacing or punctuation does not
+hide a copy.
 """
 
 from __future__ import annotations
