@@ -95,6 +95,19 @@ def test_save_and_load_round_trip(headlines, tmp_path):
 
 
 @pytest.mark.slow
+def test_seed_offset_moves_the_encoder_seed_not_the_split(headlines):
+    from topics.classifier.multiclass import FinetuneClassifier
+
+    (xt, yt), _, (xs, _) = headlines
+    kw = dict(epochs=1, batch_size=16, max_length=24, progress=False, val_size=0.25, seed=3)
+    first = FinetuneClassifier(**kw).fit(xt[:80], list(yt[:80]))
+    second = FinetuneClassifier(seed_offset=2, **kw).fit(xt[:80], list(yt[:80]))
+    assert (first.encoder_.seed_, second.encoder_.seed_) == (3, 5)
+    assert first.trained_on_ == second.trained_on_  # the same split (seed 3) for both
+    assert not np.allclose(first.predict_proba(xs[:20]), second.predict_proba(xs[:20]))
+
+
+@pytest.mark.slow
 def test_multi_label_on_a_synthetic_problem():
     rng = np.random.default_rng(0)
     cues = ["银行贷款", "足球比赛", "手机芯片"]

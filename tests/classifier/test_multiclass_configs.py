@@ -20,7 +20,9 @@ NEW = {
     "lexical_logreg": LexicalClassifier,
     "lexical_sgd": LexicalClassifier,
     "finetune": FinetuneClassifier,
+    "finetune_b": FinetuneClassifier,
     "blend": BlendClassifier,
+    "blend_2ft": BlendClassifier,
     "blend_lexical": BlendClassifier,
 }
 
@@ -50,6 +52,19 @@ def test_blend_members_resolve_against_the_run_config(tmp_path):
     )
     blend = build_single_label(_method_cfg(cfg), root=cfg)
     assert [m["model"] for m in blend.members] == ["sgd", "logreg"]
+
+
+def test_second_encoder_differs_from_the_first_only_in_its_seed(tmp_path):
+    cfg, _ = compose_job(tmp_path, ["data=thucnews", "classifier=blend_2ft", "seed=7"])
+    blend = build_single_label(_method_cfg(cfg), root=cfg)
+    names = [m["name"] for m in blend.members]
+    assert names == ["lexical_svm", "finetune", "finetune_b"]
+    first, second = blend.members[1], blend.members[2]
+    assert (first["seed_offset"], second["seed_offset"]) == (0, 1)
+    differ = {k for k in first if first[k] != second[k]}
+    assert differ == {"name", "seed_offset"}  # same split (seed 7), same recipe
+    built = blend.builder(second)
+    assert isinstance(built, FinetuneClassifier) and built.seed_offset == 1
 
 
 def test_bad_blend_members_and_theme_use_fail_clearly(tmp_path):

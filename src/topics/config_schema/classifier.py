@@ -142,6 +142,7 @@ class SingleLabelFinetuneConfig(FinetuneConfig):
     checkpoint_dir: str | None = MISSING
     progress: bool = MISSING
     val_size: float = MISSING
+    seed_offset: int = MISSING
 
 
 @dataclass

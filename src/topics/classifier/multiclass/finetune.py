@@ -35,6 +35,8 @@ class FinetuneClassifier(SingleLabelClassifier):
         progress: Progress bar with ETA on a TTY.
         val_size: Share of the training texts carved out for validation.
         seed: Seed of the split, the initialisation and the data order.
+        seed_offset: Added to ``seed`` for the initialisation and the data order (not the
+            split), so a blend can hold two encoders that differ only in their seed.
     """
 
     method = "finetune"
@@ -58,8 +60,10 @@ class FinetuneClassifier(SingleLabelClassifier):
         progress: bool = True,
         val_size: float = 0.1,
         seed: int | None = None,
+        seed_offset: int = 0,
     ) -> None:
         super().__init__(val_size, False, seed)
+        self.seed_offset = seed_offset
         self.model = model
         self.lr = lr
         self.weight_decay = weight_decay
@@ -93,10 +97,10 @@ class FinetuneClassifier(SingleLabelClassifier):
             "patience",
             "checkpoint_dir",
             "progress",
-            "seed",
         )
+        seed = self.seed + self.seed_offset if self.seed is not None else None
         self.encoder_ = EncoderClassifier(
-            problem="single_label", **{k: getattr(self, k) for k in keys}
+            problem="single_label", seed=seed, **{k: getattr(self, k) for k in keys}
         ).fit(train, y, val, y_val)
         self.best_params_ = {
             "epochs_run": len(self.encoder_.history_),
