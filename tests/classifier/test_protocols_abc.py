@@ -163,6 +163,28 @@ def test_concat_keeps_order(authored, gold):
             "stack_splits": 3,
             "inner_splits": 3,
         },
+        pytest.param(
+            {
+                "method": "stacked",
+                "members": [{"method": "keywords"}, {"method": "embed_logreg", "C": 1.0}],
+                "stack_splits": 3,
+                "thresholds": "stack_oof",
+            },
+            id="stacked_oof",
+        ),
+        pytest.param(
+            {
+                "method": "stacked",
+                "members": [
+                    {"method": "keywords"},
+                    {"method": "finetune", "epochs": 1, "batch_size": 4, "max_length": 16},
+                ],
+                "stack_splits": 2,
+                "thresholds": "stack_oof",
+            },
+            id="stacked_finetune",
+            marks=pytest.mark.slow,
+        ),
     ],
     ids=lambda c: c["method"],
 )
@@ -178,6 +200,26 @@ def test_saved_classifier_predicts_the_same(cfg, authored, gold, tmp_path):
     assert np.array_equal(
         loaded.predict_proba(gold.texts, emb_g), clf.predict_proba(gold.texts, emb_g)
     )
+
+
+def test_stack_oof_thresholds_fit_the_members_once_per_fold(authored):
+    members = [{"method": "keywords"}, {"method": "embed_logreg", "C": 1.0}]
+    cfg = {"method": "stacked", "members": members, "stack_splits": 3, "seed": 0}
+    emb = np.random.default_rng(0).normal(size=(len(authored), 8))
+    clf = build_classifier({**cfg, "thresholds": "stack_oof"}, THEMES)
+    clf.fit(authored.texts, authored.Y, emb, groups=authored.groups)
+    assert clf.estimator_ is clf and len(clf.tuning_folds_) == 3
+    assert clf.member_oof_.shape == (len(authored), 2, 2)
+    for train, valid in clf.tuning_folds_:  # folds by group: no group on both sides
+        assert not set(authored.groups[train]) & set(authored.groups[valid])
+    assert clf.inner_oof_scores_.shape == authored.Y.shape
+    assert ((clf.inner_oof_scores_ >= 0) & (clf.inner_oof_scores_ <= 1)).all()
+    with pytest.raises(InputError, match="inner or stack_oof"):
+        build_classifier({**cfg, "thresholds": "both"}, THEMES).fit(authored.texts, authored.Y, emb)
+    with pytest.raises(InputError, match="takes no grid"):
+        build_classifier({**cfg, "thresholds": "stack_oof", "grid": {"C": [1.0]}}, THEMES).fit(
+            authored.texts, authored.Y, emb
+        )
 
 
 class HashEmbedder:

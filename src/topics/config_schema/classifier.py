@@ -94,6 +94,7 @@ class StackedConfig(EmbedLinearConfig):
 
     members: list[Any] = MISSING
     stack_splits: int = MISSING
+    thresholds: str = MISSING
 
 
 @dataclass

@@ -3,12 +3,18 @@
 Member scores for the stacker are out-of-fold (K folds of the data given to ``_fit_core``), so the
 stacker learns how far each member can be trusted on units it has not seen. The stacker is a
 plain (unweighted) logistic regression per theme on that theme's member scores, so its output is
-a calibrated probability; per-theme thresholds are then tuned by the base class on inner splits,
-as for every method.
+a calibrated probability. Per-theme thresholds are tuned either by the base class on inner
+splits, as for every method (``thresholds: inner``: the members are refitted
+``(stack_splits + 1) * inner_splits`` more times), or on the stacker's own out-of-fold
+probabilities over the same folds as the member scores (``thresholds: stack_oof``: no refits
+beyond the ``stack_splits + 1`` fits, which is what makes a fine-tuned encoder affordable as a
+member; the stacker's out-of-fold probabilities rest on member scores whose models saw the
+other folds, the usual small optimism of stacking).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,9 +22,10 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from topics.classifier.methods.base import Inputs, ThemeClassifier
+from topics.classifier.methods.base import Inputs, ThemeClassifier, check_labels, class_ids
 from topics.classifier.methods.columns import columns_from_state, columns_state
-from topics.classifier.methods.folds import inner_folds
+from topics.classifier.methods.folds import Split, inner_folds
+from topics.classifier.methods.thresholds import macro_average_precision, tune_thresholds
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.themes.taxonomy import Theme
@@ -35,6 +42,8 @@ class StackedClassifier(ThemeClassifier):
         tokenizer: Passed to members that need one.
         C: Inverse regularisation strength of the stacker.
         stack_splits: Folds of the out-of-fold member scores the stacker learns from.
+        thresholds: ``inner`` (tuned on inner splits, each refitting the whole stack) or
+            ``stack_oof`` (tuned on the stacker's out-of-fold probabilities; no grid).
         grid: Hyperparameter grid (e.g. ``{"C": [0.1, 1.0]}``).
         inner_splits: Most inner tuning splits.
         seed: Seed of the folds and solvers.
@@ -51,6 +60,7 @@ class StackedClassifier(ThemeClassifier):
         tokenizer: Callable[[str], list[str]] | None = None,
         C: float = 1.0,
         stack_splits: int = 5,
+        thresholds: str = "inner",
         grid: Mapping[str, Sequence[Any]] | None = None,
         inner_splits: int = 5,
         seed: int | None = None,
@@ -61,6 +71,7 @@ class StackedClassifier(ThemeClassifier):
         self.tokenizer = tokenizer
         self.C = C
         self.stack_splits = stack_splits
+        self.thresholds = thresholds
 
     def build_members(self) -> list[ThemeClassifier]:
         """Return the unfitted members (their own grids are ignored)."""
@@ -75,8 +86,8 @@ class StackedClassifier(ThemeClassifier):
             )
             if type(member)._prepare is not ThemeClassifier._prepare or member.needs_topics:
                 raise InputError(
-                    f"stacked: member '{member.method}' fine-tunes an encoder or needs topics; "
-                    "members must learn from fixed inputs (keywords, zeroshot, embed_*)"
+                    f"stacked: member '{member.method}' transforms its inputs or needs topics; "
+                    "use members that learn in one step (keywords, zeroshot, embed_*, finetune)"
                 )
             out.append(member.spawn(seed=self.seed))
         return out
@@ -85,27 +96,82 @@ class StackedClassifier(ThemeClassifier):
         """Return ``(n, k, m)`` scores of fitted members."""
         return np.stack([m._score(data) for m in members], axis=2)
 
+    def fit(
+        self,
+        texts: Sequence[str],
+        Y: Any,
+        embeddings: np.ndarray | None = None,
+        topics: np.ndarray | None = None,
+        groups: Sequence | np.ndarray | None = None,
+    ) -> StackedClassifier:
+        """Fit as every method does (``thresholds: inner``), or in one pass (``stack_oof``).
+
+        With ``stack_oof`` the member folds are by group when ``groups`` is given, the stacker's
+        out-of-fold probabilities over them tune the thresholds, and nothing is refitted.
+        """
+        if self.thresholds == "inner":
+            return super().fit(texts, Y, embeddings, topics, groups)  # type: ignore[return-value]
+        if self.thresholds != "stack_oof":
+            raise InputError(
+                f"classifier 'stacked': thresholds is {self.thresholds!r}; use inner or stack_oof"
+            )
+        if self.grid:
+            raise InputError("classifier 'stacked' with thresholds: stack_oof takes no grid")
+        start = time.perf_counter()
+        self.classes_ = class_ids(self.themes)
+        data = self._inputs(texts, embeddings, topics)
+        Y = check_labels(Y, len(data), len(self.classes_))
+        folds = inner_folds(len(data), groups, self.stack_splits, self.seed)
+        self._fit_stack(data, Y, folds)
+        scores = np.zeros(Y.shape)
+        for train, valid in folds:
+            for j, model in enumerate(self._fit_stackers(self.member_oof_[train], Y[train])):
+                scores[valid, j] = self._stacker_score(model, self.member_oof_[valid, j, :])
+        self.tuning_folds_ = folds
+        self.inner_oof_scores_ = scores
+        self.thresholds_ = tune_thresholds(scores, Y)
+        self.best_params_: dict[str, Any] = {}
+        self.grid_scores_ = [{"inner_macro_ap": macro_average_precision(scores, Y)}]
+        self.estimator_ = self
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
     def _fit_core(self, data: Inputs, Y: np.ndarray) -> StackedClassifier:
+        return self._fit_stack(data, Y, inner_folds(len(data), None, self.stack_splits, self.seed))
+
+    def _fit_stack(self, data: Inputs, Y: np.ndarray, folds: list[Split]) -> StackedClassifier:
         prototypes = self.build_members()
         oof = np.zeros((*Y.shape, len(prototypes)))
-        for train, valid in inner_folds(len(data), None, self.stack_splits, self.seed):
+        for train, valid in folds:
             fitted = [m.spawn()._fit_core(data.take(train), Y[train]) for m in prototypes]
             oof[valid] = self._member_scores(fitted, data.take(valid))
-        self.stackers_: list[LogisticRegression | float] = []
-        for j in range(Y.shape[1]):
-            if Y[:, j].min() == Y[:, j].max():
-                self.stackers_.append(float(Y[0, j]))
-                continue
-            model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed)
-            self.stackers_.append(model.fit(oof[:, j, :], Y[:, j]))
+        self.member_oof_ = oof
+        self.stackers_ = self._fit_stackers(oof, Y)
         self.members_ = [m.spawn()._fit_core(data, Y) for m in prototypes]
         return self
+
+    def _fit_stackers(self, oof: np.ndarray, Y: np.ndarray) -> list[LogisticRegression | float]:
+        """One logistic regression per theme on its member scores (a constant if one class)."""
+        out: list[LogisticRegression | float] = []
+        for j in range(Y.shape[1]):
+            if Y[:, j].min() == Y[:, j].max():
+                out.append(float(Y[0, j]))
+                continue
+            model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed)
+            out.append(model.fit(oof[:, j, :], Y[:, j]))
+        return out
+
+    @staticmethod
+    def _stacker_score(model: LogisticRegression | float, Z: np.ndarray) -> np.ndarray:
+        if isinstance(model, float):
+            return np.full(len(Z), model)
+        return model.predict_proba(Z)[:, 1]
 
     def _score(self, data: Inputs) -> np.ndarray:
         Z = self._member_scores(self.members_, data)
         out = np.empty(Z.shape[:2])
         for j, model in enumerate(self.stackers_):
-            out[:, j] = model if isinstance(model, float) else model.predict_proba(Z[:, j, :])[:, 1]
+            out[:, j] = self._stacker_score(model, Z[:, j, :])
         return out
 
     def _get_state(self, arrays: dict[str, np.ndarray], prefix: str, folder: Path) -> dict:

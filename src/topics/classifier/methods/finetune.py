@@ -130,6 +130,14 @@ class FineTunedClassifier(ThemeClassifier):
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
+    def _fit_core(self, data: Inputs, Y: np.ndarray) -> FineTunedClassifier:
+        """Fine-tune on all but one validation part (early stopping only; for stack members)."""
+        train, valid = inner_folds(len(data), None, self.validation_splits, self.seed)[0]
+        self.encoder_ = self.encoder().fit(
+            data.take(train).texts, Y[train], data.take(valid).texts, Y[valid]
+        )
+        return self
+
     def _score(self, data: Inputs) -> np.ndarray:
         return np.asarray(self.encoder_.predict_proba(data.texts), dtype=float)
 
