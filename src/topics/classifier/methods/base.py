@@ -203,9 +203,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             ``self``.
         """
         start = time.perf_counter()
-        self.classes_ = class_ids(self.themes)
-        data = self._inputs(texts, embeddings, topics)
-        Y = check_labels(Y, len(data), len(self.classes_))
+        data, Y = self._fit_inputs(texts, Y, embeddings, topics)
         data = self._prepare(data, Y)
         self.tuning_folds_ = inner_folds(len(data), groups, self.inner_splits, self.seed)
         oof_by_candidate = [
@@ -223,6 +221,26 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.estimator_ = self.spawn(**self.best_params_)._fit_core(data, Y)
         self.fit_seconds_ = time.perf_counter() - start
         return self
+
+    def _fit_inputs(
+        self, texts: Sequence[str], Y: Any, embeddings: Any, topics: Any
+    ) -> tuple[Inputs, np.ndarray]:
+        """Set ``classes_``; return the checked inputs and labels of a ``fit`` call."""
+        self.classes_ = class_ids(self.themes)
+        data = self._inputs(texts, embeddings, topics)
+        return data, check_labels(Y, len(data), len(self.classes_))
+
+    def _record_one_pass(
+        self, folds: list[Split], scores: np.ndarray, Y: np.ndarray, start: float
+    ) -> None:
+        """Finish a fit that tunes nothing but thresholds, on out-of-fold ``scores`` of ``Y``."""
+        self.tuning_folds_ = folds
+        self.inner_oof_scores_ = scores
+        self.thresholds_ = tune_thresholds(scores, Y)
+        self.best_params_: dict[str, Any] = {}
+        self.grid_scores_ = [{"inner_macro_ap": macro_average_precision(scores, Y)}]
+        self.estimator_ = self
+        self.fit_seconds_ = time.perf_counter() - start
 
     def _inner_scores(
         self, data: Inputs, Y: np.ndarray, params: dict[str, Any], folds: list[Split]

@@ -22,10 +22,9 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from topics.classifier.methods.base import Inputs, ThemeClassifier, check_labels, class_ids
+from topics.classifier.methods.base import Inputs, ThemeClassifier
 from topics.classifier.methods.columns import columns_from_state, columns_state
 from topics.classifier.methods.folds import Split, inner_folds
-from topics.classifier.methods.thresholds import macro_average_precision, tune_thresholds
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
 from topics.themes.taxonomy import Theme
@@ -118,22 +117,14 @@ class StackedClassifier(ThemeClassifier):
         if self.grid:
             raise InputError("classifier 'stacked' with thresholds: stack_oof takes no grid")
         start = time.perf_counter()
-        self.classes_ = class_ids(self.themes)
-        data = self._inputs(texts, embeddings, topics)
-        Y = check_labels(Y, len(data), len(self.classes_))
+        data, Y = self._fit_inputs(texts, Y, embeddings, topics)
         folds = inner_folds(len(data), groups, self.stack_splits, self.seed)
         self._fit_stack(data, Y, folds)
         scores = np.zeros(Y.shape)
         for train, valid in folds:
             for j, model in enumerate(self._fit_stackers(self.member_oof_[train], Y[train])):
                 scores[valid, j] = self._stacker_score(model, self.member_oof_[valid, j, :])
-        self.tuning_folds_ = folds
-        self.inner_oof_scores_ = scores
-        self.thresholds_ = tune_thresholds(scores, Y)
-        self.best_params_: dict[str, Any] = {}
-        self.grid_scores_ = [{"inner_macro_ap": macro_average_precision(scores, Y)}]
-        self.estimator_ = self
-        self.fit_seconds_ = time.perf_counter() - start
+        self._record_one_pass(folds, scores, Y, start)
         return self
 
     def _fit_core(self, data: Inputs, Y: np.ndarray) -> StackedClassifier:

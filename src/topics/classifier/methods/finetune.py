@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from topics.classifier.methods.base import Inputs, ThemeClassifier, check_labels, class_ids
+from topics.classifier.methods.base import Inputs, ThemeClassifier
 from topics.classifier.methods.folds import inner_folds
-from topics.classifier.methods.thresholds import macro_average_precision, tune_thresholds
 from topics.data.types import InputError
 from topics.themes.taxonomy import Theme
 
@@ -113,26 +112,20 @@ class FineTunedClassifier(ThemeClassifier):
         start = time.perf_counter()
         if self.grid:
             raise InputError("classifier 'finetune' takes no grid: it fine-tunes once per fit")
-        self.classes_ = class_ids(self.themes)
-        data = self._inputs(texts, embeddings, topics)
-        Y = check_labels(Y, len(data), len(self.classes_))
+        data, Y = self._fit_inputs(texts, Y, embeddings, topics)
         train, valid = inner_folds(len(data), groups, self.validation_splits, self.seed)[0]
-        self.encoder_ = self.encoder().fit(
-            data.take(train).texts, Y[train], data.take(valid).texts, Y[valid]
-        )
-        scores = np.asarray(self.encoder_.predict_proba(data.take(valid).texts), dtype=float)
-        self.tuning_folds_ = [(train, valid)]
-        self.inner_oof_scores_ = scores
-        self.thresholds_ = tune_thresholds(scores, Y[valid])
-        self.best_params_: dict[str, Any] = {}
-        self.grid_scores_ = [{"inner_macro_ap": macro_average_precision(scores, Y[valid])}]
-        self.estimator_ = self
-        self.fit_seconds_ = time.perf_counter() - start
+        scores = self._fine_tune(data, Y, train, valid)._score(data.take(valid))
+        self._record_one_pass([(train, valid)], scores, Y[valid], start)
         return self
 
     def _fit_core(self, data: Inputs, Y: np.ndarray) -> FineTunedClassifier:
         """Fine-tune on all but one validation part (early stopping only; for stack members)."""
         train, valid = inner_folds(len(data), None, self.validation_splits, self.seed)[0]
+        return self._fine_tune(data, Y, train, valid)
+
+    def _fine_tune(
+        self, data: Inputs, Y: np.ndarray, train: np.ndarray, valid: np.ndarray
+    ) -> FineTunedClassifier:
         self.encoder_ = self.encoder().fit(
             data.take(train).texts, Y[train], data.take(valid).texts, Y[valid]
         )
