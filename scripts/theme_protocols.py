@@ -75,7 +75,7 @@ def main() -> None:
                 tokenizer=tokenizer,
                 protocols=args.protocols or settings["protocols"],
             )
-            save_results(results, results_dir)
+            save_results(results, results_dir, n_authored=len(authored.texts))
             for key, res in results.items():
                 s = res.summary
                 logging.info(

@@ -257,3 +257,33 @@ def test_unsavable_method_says_so(authored, tmp_path, tokenizer):
     clf.fit(authored.texts, authored.Y)
     with pytest.raises(InputError, match="cannot be saved as plain arrays"):
         save_classifier(clf, tmp_path / "clf")
+
+
+def test_results_of_an_earlier_authored_set_are_marked_and_not_chosen(authored, gold, tmp_path):
+    from topics.classifier.protocols.report import load_results, save_results
+    from topics.classifier.protocols.tables import STALE, choose_default, render_markdown
+
+    clf = build_classifier(KEYWORDS, THEMES)
+    res, _ = protocol_a(clf, authored, gold, name="kw", n_resamples=20, seed=0)
+    perfect = dataclasses.replace(res, method="old_best", pred=res.gold.copy())
+    save_results({"A": res}, tmp_path, n_authored=len(authored))
+    save_results({"A": perfect}, tmp_path, n_authored=len(authored) - 3)
+    loaded = load_results(tmp_path)
+    assert loaded[("kw", "A")].n_authored == len(authored)
+    assert loaded[("old_best", "A")].n_authored == len(authored) - 3
+    settings = {
+        "methods": [{"classifier": "kw"}, {"classifier": "old_best"}],
+        "paired_resamples": 50,
+        "seed": 0,
+        "alpha": 0.05,
+        "baseline": "kw",
+        "cost_order": ["kw", "old_best"],
+        "n_resamples": 20,
+        "results_dir": str(tmp_path),
+    }
+    chosen, tests = choose_default(loaded, settings)
+    assert chosen == {"declared": "kw", "revised": "kw"} and tests == []
+    text = render_markdown(tmp_path, settings, "render")
+    old_row = next(line for line in text.splitlines() if line.startswith("| old_best |"))
+    assert old_row.endswith(f"{STALE} |") and f"{len(authored) - 3} examples" in text
+    assert "| kw |" in text and f"]{STALE}" not in text.split("| kw |", 1)[1].split("\n", 1)[0]

@@ -116,6 +116,8 @@ class ProtocolResult:
         fits: Per fitted model: training size, held-out articles, chosen hyperparameters and
             thresholds (the values actually used).
         seconds: Wall time.
+        n_authored: Size of the authored set the result was trained with (``None``: unknown);
+            the tables mark results of an earlier, smaller set.
     """
 
     protocol: str
@@ -130,6 +132,7 @@ class ProtocolResult:
     per_theme: pd.DataFrame
     fits: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    n_authored: int | None = None
 
     def predictions_frame(self) -> pd.DataFrame:
         """One row per unit: ids, protocol, method, then ``score/``, ``pred/``, ``gold/`` columns."""

@@ -155,10 +155,14 @@ def run_method(
     return out
 
 
-def save_results(results: Mapping[str, ProtocolResult], folder: Path) -> None:
+def save_results(
+    results: Mapping[str, ProtocolResult], folder: Path, n_authored: int | None = None
+) -> None:
     """Write ``<method>.json`` (metrics, choices) and ``<method>.parquet`` (predictions).
 
     Protocols not in ``results`` keep what an earlier call stored for the method.
+    ``n_authored`` (the size of the authored set the results were trained with) is stored
+    with each protocol's entry.
     """
     folder.mkdir(parents=True, exist_ok=True)
     name = next(iter(results.values())).method
@@ -172,6 +176,7 @@ def save_results(results: Mapping[str, ProtocolResult], folder: Path) -> None:
             "fits": res.fits,
             "seconds": res.seconds,
             "written": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "n_authored": n_authored if n_authored is not None else res.n_authored,
         }
     meta_file.write_text(json.dumps(payload, indent=1, default=float))
     frames = [res.predictions_frame() for res in results.values()]
@@ -204,5 +209,6 @@ def load_results(folder: Path) -> dict[tuple[str, str], ProtocolResult]:
                 per_theme=per_theme_table(gold, pred, theme_ids),
                 fits=info["fits"],
                 seconds=info["seconds"],
+                n_authored=info.get("n_authored"),
             )
     return out

@@ -15,13 +15,28 @@ START, END = "<!-- protocols:start -->", "<!-- protocols:end -->"
 _ORDER = ("A", "B", "C", "C_raw", "B_own_dropped", "LOAO_gold", "LOAO_gold_own_dropped")
 
 
-def _cell(res: ProtocolResult | None) -> str:
+STALE = "†"
+
+
+def current_size(results: Mapping[tuple[str, str], ProtocolResult]) -> int | None:
+    """The largest authored-set size among the results: the set they are compared on."""
+    sizes = [r.n_authored for r in results.values() if r.n_authored is not None]
+    return max(sizes) if sizes else None
+
+
+def is_stale(res: ProtocolResult, current: int | None) -> bool:
+    """True when ``res`` was trained with an authored set other than the current one."""
+    return current is not None and res.n_authored != current
+
+
+def _cell(res: ProtocolResult | None, current: int | None = None) -> str:
     if res is None:
         return "–"
     s = res.summary
+    mark = STALE if is_stale(res, current) else ""
     return (
         f"{s['themes/macro_f1']:.3f} [{s['themes/macro_f1_ci_low']:.2f}, "
-        f"{s['themes/macro_f1_ci_high']:.2f}]"
+        f"{s['themes/macro_f1_ci_high']:.2f}]{mark}"
     )
 
 
@@ -36,12 +51,15 @@ def choose_default(
 ) -> tuple[dict[str, str], list[PairedTest]]:
     """Apply the rules of ``configs/theme_protocols.yaml`` to the protocol-A results.
 
+    Only results trained with the current authored set (:func:`current_size`) take part.
+
     Returns:
         The method each rule picks (``declared``: the rule fixed before any result; ``revised``:
         the top method if it beats the ``baseline`` by the paired test, else the baseline), and
         the paired tests of the top method against every other one.
     """
-    a = {m: r for (m, p), r in results.items() if p == "A"}
+    current = current_size(results)
+    a = {m: r for (m, p), r in results.items() if p == "A" and not is_stale(r, current)}
     top = max(a, key=lambda m: a[m].summary["themes/macro_f1"])
     tests = [
         paired_bootstrap(a[top], a[m], int(settings["paired_resamples"]), int(settings["seed"]))
@@ -68,7 +86,9 @@ def render_markdown(results_dir: Path, settings: Mapping[str, Any], command: str
     found = list(dict.fromkeys(m for m, _ in results))
     methods = [m for m in declared if m in found] + [m for m in found if m not in declared]
     present = [p for p in _ORDER if any(p == q for _, q in results)]
-    rows = [[m] + [_cell(results.get((m, p))) for p in present] for m in methods]
+    current = current_size(results)
+    rows = [[m] + [_cell(results.get((m, p)), current) for p in present] for m in methods]
+    stale = sorted({r.n_authored for r in results.values() if is_stale(r, current)}, key=str)
     parts = [
         f"_Generated {time.strftime('%Y-%m-%d', time.gmtime())} by `{command}` from "
         f"`{settings['results_dir']}/`._",
@@ -78,6 +98,14 @@ def render_markdown(results_dir: Path, settings: Mapping[str, Any], command: str
         "",
         _table(["method", *present], rows),
     ]
+    if stale:
+        sizes = ", ".join("unknown" if n is None else str(n) for n in stale)
+        parts += [
+            "",
+            f"{STALE} trained with an earlier authored set ({sizes} examples, not the current "
+            f"{current}): not re-run for its cost, shown for reference, left out of the choice "
+            "below.",
+        ]
     a = {m: results[(m, "A")] for m in methods if (m, "A") in results}
     if a:
         ids = next(iter(a.values())).theme_ids
@@ -86,7 +114,7 @@ def render_markdown(results_dir: Path, settings: Mapping[str, Any], command: str
             _table(
                 ["method", *ids, "micro-F1"],
                 [
-                    [m]
+                    [m + (STALE if is_stale(r, current) else "")]
                     + [f"{f:.2f}" for f in r.per_theme["f1"]]
                     + [f"{r.summary['themes/micro_f1']:.3f}"]
                     for m, r in a.items()
@@ -99,7 +127,8 @@ def render_markdown(results_dir: Path, settings: Mapping[str, Any], command: str
             fit = r.fits[0] if r.fits else {}
             params = ", ".join(f"{k}={v}" for k, v in fit.get("best_params", {}).items()) or "fixed"
             thr = " ".join(f"{v:.2f}" for v in fit.get("thresholds", {}).values())
-            rows.append([m, params, thr, f"{fit.get('fit_seconds', 0):.0f}"])
+            name = m + (STALE if is_stale(r, current) else "")
+            rows.append([name, params, thr, f"{fit.get('fit_seconds', 0):.0f}"])
         parts.append(
             _table(["method", "hyperparameters", f"thresholds ({', '.join(ids)})", "fit s"], rows)
         )
