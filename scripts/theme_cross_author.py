@@ -26,45 +26,42 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "experiments/theme_classifiers"
+#: id prefixes of round 2 (authored_c.jsonl, authored_d.jsonl; see the data card)
+ROUND_2 = ("c", "d")
 METHODS = ["keywords", "zeroshot", "embed_logreg", "embed_svm", "sentence_max", "stacked"]
 
 
 def run(methods: list[str]) -> dict:
     """Fit each method on round 1, score round 2; return the JSON record."""
-    from omegaconf import OmegaConf
-
     from topics.classifier import build_classifier
-    from topics.classifier.protocols.authored import paired_bootstrap, protocol_a
+    from topics.classifier.protocols.authored import LabeledSet, paired_bootstrap, protocol_a
     from topics.classifier.protocols.metrics import macro_micro_f1
-    from topics.classifier.protocols.report import authored_set, load_settings, method_config
-    from topics.config_schema import load_option
-    from topics.embedding import build_embedder
+    from topics.classifier.protocols.report import (
+        authored_set,
+        load_settings,
+        method_config,
+        protocol_embedder,
+    )
     from topics.themes import load_taxonomy, theme_ids
     from topics.themes.authored import load_authored
     from topics.tokenize import build_tokenizer
 
     settings = load_settings()
     seed, n = int(settings["seed"]), int(settings["n_resamples"])
-    emb_cfg = {
-        **OmegaConf.to_container(load_option("embedding", "m3e_small")),
-        "seed": seed,
-        "show_progress": False,
-        "cache_dir": str(ROOT / ".cache" / "embeddings"),
-    }
-    embedder, tokenizer = build_embedder(emb_cfg), build_tokenizer()
+    embedder = protocol_embedder(seed, ROOT / ".cache" / "embeddings")
+    tokenizer = build_tokenizer()
     themes = load_taxonomy()
     ids = theme_ids(themes)
     full = authored_set(ids, int(settings["authored_groups"]), seed)
-    frame = load_authored(theme_ids=ids)
-    assert frame.id.astype(str).tolist() == full.ids, "authored rows out of order"
-    round2 = frame.id.str[0].isin(["c", "d"]).to_numpy()
+    round2 = np.array([i.split("-")[0] in ROUND_2 for i in full.ids])
     train = full.take(np.flatnonzero(~round2))
     test = full.take(np.flatnonzero(round2))
-    test = type(test)(test.texts, test.Y, np.asarray(test.ids), test.ids)  # example bootstrap
+    test = LabeledSet(test.texts, test.Y, np.asarray(test.ids), test.ids)  # example bootstrap
+    facts = load_authored(theme_ids=ids).set_index("id").loc[test.ids]
     subsets = {
-        f"{col}={val}": (frame[col].to_numpy()[round2] == val)
+        f"{col}={val}": (facts[col].to_numpy() == val)
         for col in ("script", "length")
-        for val in sorted(frame[col].unique())
+        for val in sorted(facts[col].unique())
     }
     results, record = {}, {"methods": {}}
     for name in methods:
@@ -74,7 +71,7 @@ def run(methods: list[str]) -> dict:
             tokenizer=tokenizer,
             embedder=embedder,
         )
-        res, model = protocol_a(clf, train, test, name=name, n_resamples=n, seed=seed)
+        res, _ = protocol_a(clf, train, test, name=name, n_resamples=n, seed=seed)
         results[name] = res
         by_subset = {
             key: float(macro_micro_f1(res.gold[mask], res.pred[mask])[0])

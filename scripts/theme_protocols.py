@@ -17,6 +17,7 @@ from topics.classifier.protocols.report import (
     authored_set,
     gold_sets,
     load_settings,
+    protocol_embedder,
     run_method,
     save_results,
 )
@@ -40,21 +41,11 @@ def main() -> None:
     settings = load_settings(args.settings)
     results_dir = ROOT / settings["results_dir"]
     if not args.render:
-        from omegaconf import OmegaConf
-
-        from topics.config_schema import load_option
-        from topics.embedding import build_embedder
         from topics.themes import load_taxonomy, theme_ids
         from topics.tokenize import build_tokenizer
 
-        emb_cfg = load_option("embedding", "m3e_small")
-        emb_cfg = {
-            **OmegaConf.to_container(emb_cfg),
-            "seed": settings["seed"],
-            "show_progress": False,
-        }
-        emb_cfg["cache_dir"] = str(ROOT / ".cache" / "embeddings")  # the project's embedding cache
-        embedder = build_embedder(emb_cfg)
+        # the project's embedding cache
+        embedder = protocol_embedder(int(settings["seed"]), ROOT / ".cache" / "embeddings")
         tokenizer = build_tokenizer()
         ids = theme_ids(load_taxonomy())
         golds = gold_sets(ids, settings["opencc"])

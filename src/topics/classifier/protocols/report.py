@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from topics.classifier.protocols.authored import (
 from topics.classifier.protocols.metrics import per_theme_table
 from topics.data.types import InputError
 from topics.paths import config_dir
+
+if TYPE_CHECKING:
+    from topics.embedding.base import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,18 @@ def method_config(entry: Mapping[str, Any], seed: int) -> dict[str, Any]:
     cfg.update(entry.get("override") or {})
     cfg["name"] = entry.get("name") or cfg.get("name") or entry["classifier"]
     return cfg
+
+
+def protocol_embedder(seed: int, cache_dir: str | Path) -> Embedder:
+    """The m3e-small embedder of the protocol scripts: seeded, quiet, caching in ``cache_dir``."""
+    from omegaconf import OmegaConf
+
+    from topics.config_schema import load_option
+    from topics.embedding import build_embedder
+
+    cfg = OmegaConf.to_container(load_option("embedding", "m3e_small"))
+    cfg.update(seed=seed, show_progress=False, cache_dir=str(cache_dir))  # type: ignore[union-attr]
+    return build_embedder(cfg)
 
 
 def to_traditional(texts: Sequence[str], config: str = "s2twp") -> list[str]:
