@@ -15,10 +15,10 @@ from topics.evaluation.clusterwise import (
     spread,
 )
 from topics.topic_model import build_topic_model
+from topics.topic_model.coassociation import coassociation, nearest_neighbours, vote_out_of_bag
 from topics.topic_model.components import TopicModelConfigError
 from topics.topic_model.consensus import (
     ConsensusOptions,
-    coassociation,
     consensus_options,
     fit_consensus,
     labelled_model,
@@ -110,6 +110,50 @@ def test_coassociation_counts_only_models_that_drew_both():
     assert graph[2, 3] == 0.0  # drawn together twice, never in one cluster
 
 
+def test_out_of_bag_units_take_the_vote_of_their_drawn_neighbours():
+    labels = np.array([0, 0, -1, NOT_DRAWN, NOT_DRAWN, 1, NOT_DRAWN])
+    neighbours = np.array(
+        [
+            [1, 2, 3],
+            [0, 2, 3],
+            [0, 1, 3],
+            [5, 0, 1],  # two votes for 0 beat the nearest neighbour's one for 1
+            [5, 2, 6],  # 1 (nearest) ties -1: the nearer neighbour wins
+            [0, 1, 2],
+            [3, 4, 3],  # no drawn neighbour: stays undrawn
+        ]
+    )
+    voted = vote_out_of_bag(labels, neighbours)
+    assert voted.tolist() == [0, 0, -1, 0, 1, 1, NOT_DRAWN]
+    assert labels[3] == NOT_DRAWN  # the input is left as it was
+    # an outlier label wins the vote when most drawn neighbours are outliers
+    outliers_around = vote_out_of_bag(
+        np.array([-1, -1, 4, NOT_DRAWN]), np.array([[1, 2], [0, 2], [0, 1], [0, 1]])
+    )
+    assert outliers_around[3] == -1
+
+
+def test_nearest_neighbours_leave_the_unit_out_and_come_nearest_first():
+    vectors = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.6, 0.4]])
+    table = nearest_neighbours(vectors, 2)
+    assert table.shape == (4, 2)
+    assert all(i not in row for i, row in enumerate(table))
+    assert table[0].tolist() == [1, 3]
+
+
+def test_out_of_bag_vote_feeds_every_model_into_the_coassociation():
+    vectors, truth = _blobs()
+    build = _build({"name": "hdbscan", "min_samples": 5}, min_cluster_size=10)
+    opts = ConsensusOptions(n_models=4, n_neighbors=15, min_topic_size=10, out_of_bag="neighbours")
+    result = fit_consensus(build, vectors, opts, 3)
+    placed = result.labels >= 0
+    assert placed.mean() > 0.95
+    assert adjusted_rand_score(truth[placed], result.labels[placed]) == pytest.approx(1.0)
+    # the models' own labels stay drawn-only: stability is measured on what each model drew
+    assert ((result.runs == NOT_DRAWN).mean(axis=1) > 0.2).all()
+    assert min(result.stability.values()) > 0.9
+
+
 def test_consensus_recovers_blobs_from_over_split_kmeans():
     vectors, truth = _blobs()
     opts = ConsensusOptions(
@@ -170,6 +214,8 @@ def test_consensus_options_checked():
     assert opts is not None and opts.min_topic_size == 7
     with pytest.raises(TopicModelConfigError, match="resample"):
         consensus_options({"consensus": {"enabled": True, "resample": "jackknife"}})
+    with pytest.raises(TopicModelConfigError, match="out_of_bag"):
+        consensus_options({"consensus": {"enabled": True, "out_of_bag": "predict"}})
     with pytest.raises(TopicModelConfigError, match="fit_mode"):
         consensus_options({"fit_mode": "online", "consensus": {"enabled": True}})
 

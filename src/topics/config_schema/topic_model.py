@@ -123,6 +123,7 @@ class ConsensusConfig:
     min_recurrence: float = MISSING
     unstable: str = MISSING
     views: list[str] = MISSING
+    out_of_bag: str = MISSING
     final: ConsensusFinalConfig = field(default_factory=ConsensusFinalConfig)
 
 

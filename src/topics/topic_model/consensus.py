@@ -7,7 +7,10 @@ the partitions (Fred & Jain 2005, "Combining multiple clusterings using evidence
 1. **Co-association.** For a pair of units, the share of the models that drew both in which
    both fell in the same cluster (outliers are in no cluster). It is computed only for each
    unit's ``n_neighbors`` nearest neighbours in the embedding space (cosine), so memory is
-   ``O(n * n_neighbors)``; a pair that no model drew together carries no edge.
+   ``O(n * n_neighbors)``; a pair that no model drew together carries no edge. With
+   ``out_of_bag: neighbours`` each model also labels the units it did not draw, by a vote of
+   their drawn neighbours (:mod:`topics.topic_model.coassociation`), so every pair counts in
+   every model.
 2. **Final clustering** of the co-association graph: ``louvain`` maximises weighted modularity
    (seeded); ``components`` links neighbours whose co-association is at least ``threshold``
    (0.5: together in a majority of the models) and takes connected components (it can chain
@@ -35,7 +38,6 @@ from bertopic import BERTopic
 from hdbscan import HDBSCAN
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
-from sklearn.neighbors import NearestNeighbors
 
 from topics.evaluation.clusterwise import (
     NOT_DRAWN,
@@ -43,6 +45,13 @@ from topics.evaluation.clusterwise import (
     clusterwise_stability,
     resample_units,
     spread,
+)
+from topics.topic_model.coassociation import (
+    OUT_OF_BAG,
+    coassociation,
+    nearest_neighbours,
+    neighbour_pairs,
+    vote_out_of_bag,
 )
 from topics.topic_model.components import TopicModelConfigError, section
 from topics.topic_model.views import VIEWS
@@ -68,6 +77,7 @@ class ConsensusOptions:
     min_recurrence: float = 0.5
     unstable: str = "merge"
     views: tuple[str, ...] = ("embedding",)
+    out_of_bag: str = "none"
 
 
 def consensus_options(conf: Mapping[str, Any]) -> ConsensusOptions | None:
@@ -88,6 +98,7 @@ def consensus_options(conf: Mapping[str, Any]) -> ConsensusOptions | None:
         min_recurrence=float(sec.get("min_recurrence", 0.5)),
         unstable=str(sec.get("unstable", "merge")).lower(),
         views=tuple(str(v).lower() for v in (sec.get("views") or ["embedding"])),
+        out_of_bag=str(sec.get("out_of_bag", "none")).lower(),
     )
     checks = (
         (opts.n_models >= 2, "n_models must be >= 2"),
@@ -98,6 +109,7 @@ def consensus_options(conf: Mapping[str, Any]) -> ConsensusOptions | None:
         (0.0 < opts.threshold <= 1.0, "final.threshold must be in (0, 1]"),
         (opts.unstable in UNSTABLE, f"unstable must be one of {UNSTABLE}"),
         (set(opts.views) <= set(VIEWS), f"views must be taken from {VIEWS}"),
+        (opts.out_of_bag in OUT_OF_BAG, f"out_of_bag must be one of {OUT_OF_BAG}"),
         (str(conf.get("fit_mode") or "full") == "full", "needs topic_model.fit_mode=full"),
         (not (conf.get("guided") or conf.get("zeroshot")), "does not support guided/zeroshot"),
     )
@@ -151,36 +163,6 @@ def _fit_labels(model: BERTopic, vectors: np.ndarray, fraction: float) -> np.nda
     reduced = model.umap_model.fit_transform(vectors)
     clusterer.fit(reduced)
     return np.asarray(clusterer.labels_, dtype=int)
-
-
-def neighbour_pairs(vectors: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(rows, cols)`` of each unit's ``n_neighbors`` nearest neighbours (cosine), self left out."""
-    k = min(n_neighbors + 1, len(vectors))
-    index = NearestNeighbors(n_neighbors=k, metric="cosine").fit(vectors)
-    neighbours = index.kneighbors(return_distance=False)  # excludes each query point itself
-    rows = np.repeat(np.arange(len(vectors)), neighbours.shape[1])
-    return rows, neighbours.ravel()
-
-
-def coassociation(runs: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> sparse.csr_matrix:
-    """Symmetric sparse co-association of the pairs ``(rows, cols)`` over the models' ``runs``.
-
-    A pair's value is the share of the models that drew both units in which they share a
-    cluster (``-1`` is no cluster); pairs no model drew together are left out.
-    """
-    together = np.zeros(len(rows))
-    drawn = np.zeros(len(rows))
-    for labels in np.atleast_2d(runs):
-        a, b = labels[rows], labels[cols]
-        both = (a != NOT_DRAWN) & (b != NOT_DRAWN)
-        drawn += both
-        together += both & (a == b) & (a >= 0)
-    seen = drawn > 0
-    values = together[seen] / drawn[seen]
-    n = runs.shape[1]
-    graph = sparse.csr_matrix((values, (rows[seen], cols[seen])), shape=(n, n))
-    graph.eliminate_zeros()
-    return graph.maximum(graph.T).tocsr()
 
 
 def _by_size(labels: np.ndarray, min_size: int) -> np.ndarray:
@@ -351,7 +333,11 @@ def fit_consensus(
             len(set(labels.tolist()) - {-1}),
             100 * float((labels == -1).mean()),
         )
-    graph = coassociation(runs, *neighbour_pairs(vectors, opts.n_neighbors))
+    neighbours = nearest_neighbours(vectors, opts.n_neighbors)
+    labelled = runs
+    if opts.out_of_bag == "neighbours":
+        labelled = np.vstack([vote_out_of_bag(labels, neighbours) for labels in runs])
+    graph = coassociation(labelled, *neighbour_pairs(neighbours))
     labels = cluster_graph(graph, opts, seed)
     labels, n_unstable = settle_unstable(graph, labels, runs, opts)
     stability = clusterwise_stability(labels, runs)
