@@ -11,7 +11,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIGS = REPO / "configs"
 SEEDS = REPO / "seeds"
 MIN_CHARS = 25
 SEED = 42
@@ -41,7 +40,9 @@ def compose_topic_model(*overrides: str):
     """
     from hydra import compose, initialize_config_dir
 
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+    from topics.paths import config_dir  # registers the schemas the groups extend
+
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         cfg = compose(
             config_name=None,
             overrides=["+topic_model=bertopic", f"+seed={SEED}", *overrides],
