@@ -22,7 +22,6 @@ def _load_script():
 
 #: scripts/expected_topics.py: how the default seeds job is run and read (one source)
 expected_topics = _load_script()
-run_seeds_job = expected_topics.run_seeds_job
 start_seeds_job = expected_topics.start_seeds_job
 finish_seeds_job = expected_topics.finish_seeds_job
 job_topics = expected_topics.job_topics

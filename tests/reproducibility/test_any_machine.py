@@ -1,7 +1,7 @@
 """A seeded run gives the same topics whatever CPU kernels and thread counts the machine has.
 
-Each variant runs the default seeds job in a fresh interpreter with settings that change what
-the float code runs on: fewer threads, older instruction sets for torch (ATen), oneDNN, MKL
+Each variant (``conftest.py``) runs the default seeds job in a fresh interpreter with settings
+that change what the float code runs on: fewer threads, older instruction sets for torch (ATen), oneDNN, MKL
 and OpenBLAS, and another hash seed. Other machines of this kind differ from this one in just
 these ways (e.g. AVX-512 instead of AVX2, more cores); see docs/reproducibility.md.
 """
@@ -11,45 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from repro_helpers import (
-    assignments_of,
-    cached_embeddings,
-    finish_seeds_job,
-    job_topics,
-    start_seeds_job,
-)
+from repro_helpers import assignments_of, cached_embeddings, job_topics
 
 pytestmark = pytest.mark.slow
-
-VARIANTS: dict[str, dict[str, str]] = {
-    "as_is": {"PYTHONHASHSEED": "0"},
-    # one thread everywhere: torch takes its intra-op thread count from OMP_NUM_THREADS
-    "one_thread": {
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "NUMBA_NUM_THREADS": "1",
-        "PYTHONHASHSEED": "1",
-    },
-    # kernels of an older CPU: no AVX in ATen, oneDNN, MKL or OpenBLAS
-    "old_kernels": {
-        "ATEN_CPU_CAPABILITY": "default",
-        "ONEDNN_MAX_CPU_ISA": "SSE41",
-        "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
-        "OPENBLAS_CORETYPE": "Nehalem",
-        "PYTHONHASHSEED": "2",
-    },
-}
-
-
-@pytest.fixture(scope="module")
-def jobs(tmp_path_factory) -> dict[str, tuple]:
-    """Each variant's job folder and its root (with its own caches and MLflow store)."""
-    roots = {name: tmp_path_factory.mktemp(name) for name in VARIANTS}
-    started = {name: start_seeds_job(roots[name], env) for name, env in VARIANTS.items()}
-    return {
-        name: (finish_seeds_job(roots[name], proc), roots[name]) for name, proc in started.items()
-    }
 
 
 def test_topics_are_identical_under_every_variant(jobs):

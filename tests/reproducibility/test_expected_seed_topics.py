@@ -15,12 +15,13 @@ from repro_helpers import expected_topics as script
 pytestmark = pytest.mark.slow
 
 
-def test_fresh_default_job_gives_the_expected_topics(tmp_path):
+def test_fresh_default_job_gives_the_expected_topics(jobs):
+    """The ``as_is`` job of ``conftest.py``: the default job, fresh, in an empty root."""
     expected = json.loads(script.JSON_PATH.read_text(encoding="utf-8"))
     assert expected["job"] == script.JOB_ARGS, "rerun scripts/expected_topics.py"
-    job = script.run_seeds_job(tmp_path / "root")
+    job, root = jobs["as_is"]
     assert script.job_topics(job) == expected["topics"]
-    metrics = script.job_metrics(tmp_path / "root")
+    metrics = script.job_metrics(root)
     assert metrics["topics/n_topics"] == expected["n_topics"]
     assert round(metrics["topics/npmi_mean"], 4) == expected["npmi_mean"]
 
