@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,37 @@ def _tests_write_nothing_into_the_checkout():
     yield
     created = [str(p) for p in watched if p.exists() and p not in before]
     assert not created, f"tests wrote into the checkout (use tmp_path): {created}"
+
+
+@dataclass
+class Runs:
+    """Two finished runs in one SQLite store: the default job (with figures) and k-means."""
+
+    root: Path
+    tracking_uri: str
+    default_id: str
+    kmeans_id: str
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory) -> Runs:
+    """Run the default job (figures on) and a k-means job on the seeds into one store.
+
+    Shared by the notebook tests and ``tests/pipeline/test_serving.py`` (which serves the
+    default run's theme model); nothing may add runs to this store.
+    """
+    import mlflow
+
+    from jobcfg import compose_job
+    from topics.runner import run
+    from topics.tracking import resolve_tracking_uri
+
+    root = tmp_path_factory.mktemp("nbroot")
+    cfg, out = compose_job(root, ["figures=true"], job="default")
+    first = run(cfg, out)
+    kmeans = ["topic_model/clustering=kmeans", "figures=false"]
+    cfg_k, out_k = compose_job(root, kmeans, job="kmeans")
+    second = run(cfg_k, out_k)
+    mlflow.set_tracking_uri(None)
+    assert first.run_id and second.run_id
+    return Runs(root, resolve_tracking_uri(cfg), first.run_id, second.run_id)

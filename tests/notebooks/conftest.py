@@ -1,10 +1,8 @@
-"""Fixtures of the notebook tests: two real runs on the seeds, a Jupyter kernel inside tmp_path."""
+"""Fixtures of the notebook tests: a Jupyter kernel inside tmp_path (the runs: ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
 import os
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,38 +10,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 KERNEL = "topics-nbtest"
-
-sys.path.insert(0, str(REPO / "tests" / "pipeline"))  # jobcfg.compose_job, shared with pipeline
-
-
-@dataclass
-class Runs:
-    """Two finished runs in one SQLite store: the default job (with figures) and k-means."""
-
-    root: Path
-    tracking_uri: str
-    default_id: str
-    kmeans_id: str
-
-
-@pytest.fixture(scope="session")
-def runs(tmp_path_factory) -> Runs:
-    """Run the default job (figures on) and a k-means job on the seeds into one store."""
-    import mlflow
-
-    from jobcfg import compose_job
-    from topics.runner import run
-    from topics.tracking import resolve_tracking_uri
-
-    root = tmp_path_factory.mktemp("nbroot")
-    cfg, out = compose_job(root, ["figures=true"], job="default")
-    first = run(cfg, out)
-    kmeans = ["topic_model/clustering=kmeans", "figures=false"]
-    cfg_k, out_k = compose_job(root, kmeans, job="kmeans")
-    second = run(cfg_k, out_k)
-    mlflow.set_tracking_uri(None)
-    assert first.run_id and second.run_id
-    return Runs(root, resolve_tracking_uri(cfg), first.run_id, second.run_id)
 
 
 @pytest.fixture

@@ -20,8 +20,6 @@ import mlflow
 import pandas as pd
 import pytest
 
-from topics.runner import run
-from topics.tracking import resolve_tracking_uri
 from topics.tracking.uri import scoped_tracking_uri
 
 pytestmark = pytest.mark.slow
@@ -50,16 +48,10 @@ def _get(url: str) -> int | None:
 
 
 @pytest.fixture(scope="module")
-def logged_model(tmp_path_factory):
-    """A default seeds job (figures and report off): its tracking URI and theme model URI."""
-    from jobcfg import compose_job
-
-    root = tmp_path_factory.mktemp("serve-root")
-    cfg, out = compose_job(root, ["figures=false", "report.enabled=false"], job="serve")
-    result = run(cfg, out)
-    uri = resolve_tracking_uri(cfg)
-    model_uri = mlflow.MlflowClient(uri).get_run(result.run_id).data.tags["themes/model_uri"]
-    return uri, model_uri
+def logged_model(runs):
+    """The default seeds job of ``tests/conftest.py``: its tracking URI and theme model URI."""
+    tags = mlflow.MlflowClient(runs.tracking_uri).get_run(runs.default_id).data.tags
+    return runs.tracking_uri, tags["themes/model_uri"]
 
 
 @pytest.fixture(scope="module")
