@@ -23,6 +23,8 @@ def test_six_job_sweep_shares_a_parent_and_reuses_embeddings(tmp_path):
         "topic_model.min_cluster_size=3,5",
         f"paths.root_dir={tmp_path}",
         "figures=false",
+        # the stages a sweep over embeddings and topic sizes exercises (themes: tests/pipeline)
+        "stages=[data,preprocess,embedding,topic_model]",
     ]
     proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -133,6 +133,8 @@ def sweep(server, tmp_path_factory) -> Sweep:
         "topic_model.min_cluster_size=3,5",
         "embedding=tfidf_svd",
         "figures=false",
+        # no theme stage: its logged model (the encoder) would only lengthen the uploads
+        "stages=[data,preprocess,embedding,topic_model]",
         "tracking=server",
         f"tracking.uri={server}",
         f"paths.root_dir={root}",
@@ -148,7 +150,8 @@ def sweep(server, tmp_path_factory) -> Sweep:
     assert all(r.info.status == "FINISHED" for r in runs)
     # runs are named after their job's overrides, so the comparison view tells them apart
     assert {r.info.run_name for r in children} == {
-        f"min_cluster_size={k}·embedding=tfidf_svd" for k in (3, 5)
+        f"min_cluster_size={k}·embedding=tfidf_svd·stages=[data,preprocess,embedding,topic_model]"
+        for k in (3, 5)
     }
     return Sweep(
         exp.experiment_id,
