@@ -44,12 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from topics.preprocess.pipeline import preprocess_documents
     from topics.tokenize import build_tokenizer
     from topics.topic_model import build_topic_model
-    from topics.topic_model.coassociation import (
-        coassociation,
-        nearest_neighbours,
-        neighbour_pairs,
-        vote_out_of_bag,
-    )
+    from topics.topic_model.coassociation import coassociation_graph
     from topics.topic_model.consensus import (
         cluster_graph,
         consensus_options,
@@ -73,11 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         return build_topic_model(OmegaConf.merge(cfg.topic_model, {"seed": seed}), tokenizer)
 
     result = fit_consensus(build, vectors, opts, int(cfg.seed))
-    neighbours = nearest_neighbours(vectors.astype(np.float32), opts.n_neighbors)
-    labelled = result.runs
-    if opts.out_of_bag == "neighbours":
-        labelled = np.vstack([vote_out_of_bag(labels, neighbours) for labels in result.runs])
-    graph = coassociation(labelled, *neighbour_pairs(neighbours))
+    graph = coassociation_graph(
+        result.runs, vectors.astype(np.float32), opts.n_neighbors, opts.out_of_bag
+    )
     finals = []
     for seed in range(args.seeds):
         labels, _ = settle_unstable(graph, cluster_graph(graph, opts, seed), result.runs, opts)

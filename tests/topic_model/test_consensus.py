@@ -15,7 +15,12 @@ from topics.evaluation.clusterwise import (
     spread,
 )
 from topics.topic_model import build_topic_model
-from topics.topic_model.coassociation import coassociation, nearest_neighbours, vote_out_of_bag
+from topics.topic_model.coassociation import (
+    coassociation,
+    coassociation_graph,
+    nearest_neighbours,
+    vote_out_of_bag,
+)
 from topics.topic_model.components import TopicModelConfigError
 from topics.topic_model.consensus import (
     ConsensusOptions,
@@ -141,7 +146,7 @@ def test_nearest_neighbours_leave_the_unit_out_and_come_nearest_first():
     assert table[0].tolist() == [1, 3]
 
 
-def test_out_of_bag_vote_feeds_every_model_into_the_coassociation():
+def test_consensus_with_the_out_of_bag_vote_recovers_blobs():
     vectors, truth = _blobs()
     build = _build({"name": "hdbscan", "min_samples": 5}, min_cluster_size=10)
     opts = ConsensusOptions(n_models=4, n_neighbors=15, min_topic_size=10, out_of_bag="neighbours")
@@ -152,6 +157,25 @@ def test_out_of_bag_vote_feeds_every_model_into_the_coassociation():
     # the models' own labels stay drawn-only: stability is measured on what each model drew
     assert ((result.runs == NOT_DRAWN).mean(axis=1) > 0.2).all()
     assert min(result.stability.values()) > 0.9
+
+
+def test_with_the_vote_a_pair_counts_in_every_model():
+    # two tight pairs {0, 1} and {2, 3}; each unit's one neighbour is its partner
+    vectors = np.array([[1.0, 0.0], [0.99, 0.05], [0.0, 1.0], [0.05, 0.99]])
+    runs = np.array(
+        [
+            [0, 0, 1, NOT_DRAWN],  # model 0 did not draw unit 3
+            [NOT_DRAWN, -1, 1, 1],  # model 1 did not draw unit 0 and left unit 1 an outlier
+        ]
+    )
+    drawn_only = coassociation_graph(runs, vectors, 1, "none").toarray()
+    voted = coassociation_graph(runs, vectors, 1, "neighbours").toarray()
+    # (0, 1): drawn together by model 0 alone, together there
+    assert drawn_only[0, 1] == pytest.approx(1.0)
+    # with the vote model 1 labels unit 0 like its neighbour 1 (an outlier): together in 1 of 2
+    assert voted[0, 1] == pytest.approx(0.5)
+    # (2, 3): model 0 votes unit 3 into unit 2's cluster, so together in both models
+    assert drawn_only[2, 3] == pytest.approx(1.0) and voted[2, 3] == pytest.approx(1.0)
 
 
 def test_consensus_recovers_blobs_from_over_split_kmeans():

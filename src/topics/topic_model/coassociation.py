@@ -88,3 +88,21 @@ def coassociation(runs: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> spars
     graph = sparse.csr_matrix((values, (rows[seen], cols[seen])), shape=(n, n))
     graph.eliminate_zeros()
     return graph.maximum(graph.T).tocsr()
+
+
+def coassociation_graph(
+    runs: np.ndarray, vectors: np.ndarray, n_neighbors: int, out_of_bag: str
+) -> sparse.csr_matrix:
+    """The consensus's co-association graph over each unit's ``n_neighbors`` nearest units.
+
+    Args:
+        runs: ``(n_models, n_units)`` labels of the models (``NOT_DRAWN`` where not drawn).
+        vectors: ``(n_units, dim)`` vectors whose cosine neighbours the graph links.
+        n_neighbors: Neighbours per unit.
+        out_of_bag: ``none`` (pairs count in the models that drew both) or ``neighbours``
+            (each model's undrawn units are first labelled by :func:`vote_out_of_bag`).
+    """
+    neighbours = nearest_neighbours(vectors, n_neighbors)
+    if out_of_bag == "neighbours":
+        runs = np.vstack([vote_out_of_bag(labels, neighbours) for labels in runs])
+    return coassociation(runs, *neighbour_pairs(neighbours))

@@ -46,13 +46,7 @@ from topics.evaluation.clusterwise import (
     resample_units,
     spread,
 )
-from topics.topic_model.coassociation import (
-    OUT_OF_BAG,
-    coassociation,
-    nearest_neighbours,
-    neighbour_pairs,
-    vote_out_of_bag,
-)
+from topics.topic_model.coassociation import OUT_OF_BAG, coassociation_graph
 from topics.topic_model.components import TopicModelConfigError, section
 from topics.topic_model.views import VIEWS
 
@@ -333,11 +327,7 @@ def fit_consensus(
             len(set(labels.tolist()) - {-1}),
             100 * float((labels == -1).mean()),
         )
-    neighbours = nearest_neighbours(vectors, opts.n_neighbors)
-    labelled = runs
-    if opts.out_of_bag == "neighbours":
-        labelled = np.vstack([vote_out_of_bag(labels, neighbours) for labels in runs])
-    graph = coassociation(labelled, *neighbour_pairs(neighbours))
+    graph = coassociation_graph(runs, vectors, opts.n_neighbors, opts.out_of_bag)
     labels = cluster_graph(graph, opts, seed)
     labels, n_unstable = settle_unstable(graph, labels, runs, opts)
     stability = clusterwise_stability(labels, runs)
