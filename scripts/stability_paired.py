@@ -1,0 +1,89 @@
+"""Compare two arms of a stability sweep, paired by job seed and pair of refits.
+
+    python scripts/stability_paired.py --tracking-uri sqlite:///mlruns/sweep6.db \
+        --a topic_model.consensus.n_models=5 topic_model.consensus.out_of_bag=neighbours \
+        --b topic_model.consensus.n_models=7 topic_model.consensus.out_of_bag=neighbours
+
+Reads the latest sweep of ``--experiment`` (default ``thucnews-topics-validation``), takes the
+finished jobs whose params match each arm, pairs them by ``seed`` and compares their
+``topics/stability_pairs.csv`` with :func:`topics.evaluation.refit_comparison.compare_refits`
+(a bootstrap over the refits within each seed). Prints one line per metric.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+
+import pandas as pd
+
+
+def _parse(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for item in pairs:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"arm condition {item!r} is not KEY=VALUE; e.g. seed=1")
+        out[key] = value
+    return out
+
+
+def _arm_pairs(
+    runs: pd.DataFrame, where: dict[str, str], uri: str | None
+) -> dict[int, pd.DataFrame]:
+    from mlflow.artifacts import download_artifacts
+
+    chosen = runs[runs.status == "FINISHED"]
+    for key, value in where.items():
+        column = f"params.{key}"
+        if column not in chosen:
+            raise SystemExit(f"no run of the sweep has param {key!r}; check the arm's KEY")
+        chosen = chosen[chosen[column] == value]
+    if chosen.empty:
+        raise SystemExit(f"no finished run of the sweep matches {where}")
+    out: dict[int, pd.DataFrame] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _, run in chosen.iterrows():
+            seed = int(run["params.seed"])
+            if seed in out:
+                raise SystemExit(f"two runs match {where} with seed {seed}; narrow the arm")
+            path = download_artifacts(
+                run_id=run.run_id,
+                artifact_path="topics/stability_pairs.csv",
+                dst_path=tmp,
+                tracking_uri=uri,
+            )
+            out[seed] = pd.read_csv(path)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the paired differences ``b - a`` of the pairwise refit scores."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tracking-uri", default=None)
+    parser.add_argument("--experiment", default="thucnews-topics-validation")
+    parser.add_argument("--a", nargs="+", required=True, metavar="KEY=VALUE")
+    parser.add_argument("--b", nargs="+", required=True, metavar="KEY=VALUE")
+    parser.add_argument("--metrics", nargs="+", default=["ari", "ari_clustered"])
+    parser.add_argument("--n-boot", type=int, default=2000)
+    args = parser.parse_args(argv)
+    from topics.evaluation.refit_comparison import compare_refits
+    from topics.results import latest_sweep_runs
+
+    runs = latest_sweep_runs(args.experiment, args.tracking_uri)
+    a = _arm_pairs(runs, _parse(args.a), args.tracking_uri)
+    b = _arm_pairs(runs, _parse(args.b), args.tracking_uri)
+    print(f"a: {' '.join(args.a)}\nb: {' '.join(args.b)}\nseeds: {sorted(a)}")
+    for metric in args.metrics:
+        c = compare_refits(a, b, metric, n_boot=args.n_boot)
+        seeds = ", ".join(f"{s}: {d:+.3f}" for s, d in c.per_seed.items())
+        print(
+            f"{metric}: a {c.mean_a:.3f}, b {c.mean_b:.3f}, b - a {c.difference:+.3f} "
+            f"[{c.ci_low:+.3f}, {c.ci_high:+.3f}] over {c.n_pairs} pairs; per seed {seeds}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
