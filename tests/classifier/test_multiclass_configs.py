@@ -19,6 +19,7 @@ NEW = {
     "lexical_svm": LexicalClassifier,
     "lexical_logreg": LexicalClassifier,
     "lexical_sgd": LexicalClassifier,
+    "lexical_nbsvm": LexicalClassifier,
     "finetune": FinetuneClassifier,
     "finetune_b": FinetuneClassifier,
     "blend": BlendClassifier,

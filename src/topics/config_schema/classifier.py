@@ -164,7 +164,7 @@ class LexicalConfig(ClassifierConfig):
 
 @dataclass
 class LexicalLinearConfig(LexicalConfig):
-    """``method: lexical`` with ``model: logreg`` or ``svm``."""
+    """``method: lexical`` with ``model: logreg``, ``svm`` or ``nbsvm``."""
 
     C: float = MISSING
 

@@ -4,7 +4,8 @@ Features are the union of character n-grams of the normalized text (NFKC, Simpli
 n-grams of the ``classify`` tokenizer profile (every jieba piece: punctuation, digits, pronouns
 and the domain noise words of the topic tokenizer carry class signal in news headlines). The
 model is one multinomial logistic regression, a linear SVM (``LinearSVC``: one-vs-rest margins,
-argmax) or an SGD linear model; its hyperparameters are tuned on the validation split.
+argmax), an NB-SVM (:mod:`topics.classifier.multiclass.nbsvm`: the SVM on naive-Bayes-scaled
+binary features) or an SGD linear model; its hyperparameters are tuned on the validation split.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from topics.classifier.multiclass.base import (
     softmax,
     tune_score,
 )
+from topics.classifier.multiclass.nbsvm import NBLinearSVC
 from topics.data.types import InputError
 
-MODELS = ("logreg", "svm", "sgd")
+MODELS = ("logreg", "svm", "nbsvm", "sgd")
 #: Hyperparameters of the linear model (the grid may tune these; features are fixed).
-MODEL_KEYS = {"logreg": {"C"}, "svm": {"C"}, "sgd": {"alpha", "loss"}}
+MODEL_KEYS = {"logreg": {"C"}, "svm": {"C"}, "nbsvm": {"C"}, "sgd": {"alpha", "loss"}}
 
 
 def _classify_tokenizer(tokenizer: Callable[[str], list[str]] | None, profile: str) -> Any:
@@ -102,8 +104,10 @@ class LexicalClassifier(SingleLabelClassifier):
     """Character + word n-gram TF-IDF and one multiclass linear model, tuned on validation.
 
     Args:
-        model: ``logreg`` (multinomial logistic regression), ``svm`` (``LinearSVC``) or ``sgd``.
-        C: Inverse regularisation (``logreg``, ``svm``).
+        model: ``logreg`` (multinomial logistic regression), ``svm`` (``LinearSVC``), ``nbsvm``
+            (``LinearSVC`` on naive-Bayes-scaled binary features; the TF-IDF is binarized) or
+            ``sgd``.
+        C: Inverse regularisation (``logreg``, ``svm``, ``nbsvm``).
         alpha: Regularisation (``sgd``).
         loss: SGD loss (``hinge``, ``log_loss``, ``modified_huber``).
         char_ngrams: ``[low, high]`` character n-gram lengths.
@@ -176,6 +180,8 @@ class LexicalClassifier(SingleLabelClassifier):
             return LogisticRegression(C=float(p["C"]), max_iter=1000, random_state=self.seed)
         if self.model == "svm":
             return LinearSVC(C=float(p["C"]), random_state=self.seed)
+        if self.model == "nbsvm":
+            return NBLinearSVC(C=float(p["C"]), seed=self.seed)
         return SGDClassifier(
             loss=p["loss"],
             alpha=float(p["alpha"]),
