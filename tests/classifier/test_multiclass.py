@@ -12,6 +12,7 @@ from topics.classifier.multiclass import (
     BlendClassifier,
     LexicalClassifier,
     build_single_label,
+    cross_fitted_scores,
     fit_temperature,
     fit_weights,
     simplex_grid,
@@ -92,6 +93,22 @@ def test_blend_weights_recover_the_better_member():
     assert acc_weights[1] >= 0.5
 
 
+def test_cross_fitted_scores_do_not_reward_a_useless_member():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 5, 2000)
+    good, noise = _member(y, 5, 0.85, rng), _member(y, 5, 0.2, rng)
+    alone = cross_fitted_scores([good], y, seed=0)
+    with_noise = cross_fitted_scores([good, noise], y, seed=0)
+    # in-sample, the extra member can only help; out of sample for the weights it cannot
+    assert fit_weights([good, noise], y)[1] >= fit_weights([good], y)[1]
+    assert with_noise["cross_fitted/log_loss"] >= alone["cross_fitted/log_loss"] - 1e-9
+    assert abs(alone["cross_fitted/accuracy"] - np.mean(good.argmax(1) == y)) < 1e-12
+    # two independent members of equal skill still help out of sample
+    a, b = _member(y, 5, 0.8, rng), _member(y, 5, 0.8, rng)
+    both = cross_fitted_scores([a, b], y, seed=0)["cross_fitted/log_loss"]
+    assert both < cross_fitted_scores([a], y, seed=0)["cross_fitted/log_loss"]
+
+
 def test_classify_profile_keeps_what_the_topic_profile_drops():
     topics, classify = ChineseTokenizer(), ChineseTokenizer(profile="classify")
     text = "《新闻联播》发布图片：我们的2010年"
@@ -122,6 +139,7 @@ def test_lexical_grid_keys_are_checked():
     ("model", "grid"),
     [
         ("svm", {"C": [0.25, 1.0]}),
+        ("nbsvm", {"C": [0.03, 0.1]}),
         ("logreg", {"C": [10.0, 30.0]}),
         ("sgd", {"alpha": [1e-5, 1e-4]}),
     ],

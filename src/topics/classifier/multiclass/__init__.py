@@ -14,9 +14,15 @@ from topics.classifier.multiclass.base import (
     softmax,
     validation_split,
 )
-from topics.classifier.multiclass.blend import BlendClassifier, fit_weights, simplex_grid
+from topics.classifier.multiclass.blend import (
+    BlendClassifier,
+    cross_fitted_scores,
+    fit_weights,
+    simplex_grid,
+)
 from topics.classifier.multiclass.finetune import FinetuneClassifier
 from topics.classifier.multiclass.lexical import LexicalClassifier, LexicalFeatures
+from topics.classifier.multiclass.nbsvm import NBLinearSVC
 from topics.classifier.multiclass.registry import (
     SINGLE_LABEL_METHODS,
     build_single_label,
@@ -31,8 +37,10 @@ __all__ = [
     "FinetuneClassifier",
     "LexicalClassifier",
     "LexicalFeatures",
+    "NBLinearSVC",
     "SingleLabelClassifier",
     "build_single_label",
+    "cross_fitted_scores",
     "fit_temperature",
     "fit_weights",
     "is_single_label",

@@ -6,6 +6,11 @@ stopping, a softmax temperature of its scores); the blend then fits the member w
 split, on a grid over the simplex (step ``weight_step``), for ``objective``. The final models are
 these members, trained on train minus validation; nothing is refitted, so the validation
 probabilities the weights were fitted on are the members' out-of-sample predictions.
+
+The objective at the fitted weights is in-sample for the weights, so a blend with more members
+never scores worse on it. To compare blends with different members, :func:`cross_fitted_scores`
+also scores the validation split with weights fitted on its other folds
+(``cross_fitted/log_loss`` and ``cross_fitted/accuracy`` in ``best_params_``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import StratifiedKFold
 
 from topics.classifier.multiclass.base import (
     SingleLabelClassifier,
@@ -53,6 +59,32 @@ def fit_weights(
             best, best_key = w, key
     assert best is not None and best_key is not None
     return best, float(best_key[0])
+
+
+def cross_fitted_scores(
+    probas: Sequence[np.ndarray],
+    y: np.ndarray,
+    step: float = 0.05,
+    objective: str = "log_loss",
+    n_folds: int = 5,
+    seed: int | None = None,
+) -> dict[str, float]:
+    """Log-loss and accuracy of the blend on ``y``, each fold mixed with the others' weights.
+
+    The weights of every fold are fitted by :func:`fit_weights` on the remaining folds
+    (stratified), so the scores are out-of-sample for the weights (not for the members'
+    temperatures, one number each).
+    """
+    stack = np.stack([np.asarray(p, dtype=float) for p in probas])
+    mixed = np.empty(stack.shape[1:])
+    folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
+    for fit_rows, score_rows in folds.split(np.zeros(len(y)), y):
+        w, _ = fit_weights(list(stack[:, fit_rows]), y[fit_rows], step, objective)
+        mixed[score_rows] = np.tensordot(w, stack[:, score_rows], axes=1)
+    return {
+        "cross_fitted/log_loss": log_loss(mixed, y),
+        "cross_fitted/accuracy": tune_score("accuracy", y, mixed),
+    }
 
 
 class BlendClassifier(SingleLabelClassifier):
@@ -114,6 +146,7 @@ class BlendClassifier(SingleLabelClassifier):
             **{f"temperature/{n}": m.temperature_ for n, m in self.members_},
             **{f"{n}/{k}": v for n, m in self.members_ for k, v in m.best_params_.items()},
             f"val_{self.objective}": score,
+            **cross_fitted_scores(probas, y_val, self.weight_step, self.objective, seed=self.seed),
         }
 
     def _scores(self, texts: list[str]) -> np.ndarray:
