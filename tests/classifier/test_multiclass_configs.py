@@ -25,6 +25,7 @@ NEW = {
     "blend": BlendClassifier,
     "blend_2ft": BlendClassifier,
     "blend_lexical": BlendClassifier,
+    "blend_nbsvm": BlendClassifier,
 }
 
 

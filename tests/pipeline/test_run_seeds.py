@@ -241,3 +241,24 @@ def test_thucnews_single_label_through_the_runner(job_factory, thucnews_dir):
     assert result.metrics["thucnews/accuracy"] > 0.6
     assert 0.5 < result.metrics["thucnews/macro_f1"] <= 1.0
     assert (out / "themes" / "single_label.csv").is_file()
+
+
+def test_thucnews_blend_logs_its_members_and_cross_fitted_scores(job_factory, thucnews_dir):
+    cfg, out = job_factory(
+        [
+            "data=thucnews",
+            f"paths.shared_data_dir={thucnews_dir}",
+            "classifier=blend",
+            "classifier.members=[lexical_svm,lexical_nbsvm]",
+            "theme_stage.n_train=2000",
+            "theme_stage.n_dev=500",
+            "stages=[data,preprocess,themes]",
+        ]
+    )
+    metrics = run(cfg, out).metrics
+    for member in ("lexical_svm", "lexical_nbsvm"):
+        assert 0.5 < metrics[f"member/{member}/val_accuracy"] <= 1.0
+        assert metrics[f"member/{member}/val_log_loss"] > 0
+    # a log-loss between a perfect model's and chance's (10 classes)
+    assert 0 < metrics["chosen/cross_fitted/log_loss"] < np.log(10)
+    assert 0.5 < metrics["chosen/cross_fitted/accuracy"] <= 1.0

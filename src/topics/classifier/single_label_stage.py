@@ -77,8 +77,10 @@ def _members(model: Model) -> list[tuple[str, Any]]:
 
 
 def _fit_details(model: Model) -> dict[str, float]:
-    """Train seconds per member; epochs, resumption and speed of fine-tuned encoders."""
+    """Train seconds per member; a blend's members on validation; fine-tuning details."""
     out: dict[str, float] = {}
+    for name, scores in (getattr(model, "member_val_scores_", None) or {}).items():
+        out.update({f"member/{name}/val_{k}": float(v) for k, v in scores.items()})
     for name, member in _members(model):
         if hasattr(member, "fit_seconds_"):
             out[f"time/member/{name}_train_s"] = float(member.fit_seconds_)
