@@ -130,7 +130,7 @@ def render(payload: dict[str, Any]) -> str:
         chosen = ", ".join(
             f"{k}={v:.3g}"
             for k, v in sorted(r.get("chosen", {}).items())
-            if "/" not in k or k.startswith(("weight/", "temperature/"))
+            if "/" not in k or k.startswith(("weight/", "temperature/", "cross_fitted/"))
         )
         rows.append(
             [
