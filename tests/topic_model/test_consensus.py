@@ -28,7 +28,9 @@ from topics.topic_model.consensus import (
     fit_consensus,
     labelled_model,
     model_seeds,
+    set_epochs,
 )
+from topics.topic_model.reduction_cache import CachedReducer
 
 
 def _blobs(sizes=(120, 90, 70), dim=8, spread_=0.05, seed=0):
@@ -242,6 +244,40 @@ def test_consensus_options_checked():
         consensus_options({"consensus": {"enabled": True, "out_of_bag": "predict"}})
     with pytest.raises(TopicModelConfigError, match="fit_mode"):
         consensus_options({"fit_mode": "online", "consensus": {"enabled": True}})
+    with pytest.raises(TopicModelConfigError, match="n_epochs must be null or >= 1"):
+        consensus_options({"consensus": {"enabled": True, "n_epochs": 0}})
+    with pytest.raises(TopicModelConfigError, match="n_epochs needs topic_model/reduction=umap"):
+        consensus_options(
+            {"reduction": {"name": "pca"}, "consensus": {"enabled": True, "n_epochs": 5}}
+        )
+
+
+def test_consensus_epochs_reach_the_umap_inside_the_reduction_cache(tmp_path):
+    conf = {"min_cluster_size": 5, "reduction": {"name": "umap", "n_components": 3}, "seed": 1}
+    plain = build_topic_model({**conf, "reduction_cache": False}, str.split)
+    cached = build_topic_model(
+        {**conf, "reduction_cache": True, "cache_dir": str(tmp_path)}, str.split
+    )
+    assert isinstance(cached.umap_model, CachedReducer)
+    assert set_epochs(plain, None).umap_model.n_epochs is None
+    assert set_epochs(plain, 50).umap_model.n_epochs == 50
+    assert set_epochs(cached, 50).umap_model.reducer.n_epochs == 50
+    # the epochs are part of the cache key, so fits with other epochs never share an entry
+    vectors, _ = _blobs()
+    keys = []
+    for epochs in (20, 30):
+        model = set_epochs(
+            build_topic_model(
+                {**conf, "reduction_cache": True, "cache_dir": str(tmp_path)}, str.split
+            ),
+            epochs,
+        )
+        model.umap_model.fit_transform(vectors)
+        keys.append(model.umap_model.key_)
+    assert keys[0] != keys[1]
+    pca = build_topic_model({**conf, "reduction": {"name": "pca", "n_components": 3}}, str.split)
+    with pytest.raises(TopicModelConfigError, match="needs a UMAP reducer"):
+        set_epochs(pca, 50)
 
 
 def test_bertopic_takes_precomputed_labels():

@@ -124,6 +124,7 @@ class ConsensusConfig:
     unstable: str = MISSING
     views: list[str] = MISSING
     out_of_bag: str = MISSING
+    n_epochs: int | None = MISSING
     final: ConsensusFinalConfig = field(default_factory=ConsensusFinalConfig)
 
 

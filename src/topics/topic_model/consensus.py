@@ -38,6 +38,7 @@ from bertopic import BERTopic
 from hdbscan import HDBSCAN
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+from umap import UMAP
 
 from topics.evaluation.clusterwise import (
     NOT_DRAWN,
@@ -72,6 +73,7 @@ class ConsensusOptions:
     unstable: str = "merge"
     views: tuple[str, ...] = ("embedding",)
     out_of_bag: str = "none"
+    n_epochs: int | None = None
 
 
 def consensus_options(conf: Mapping[str, Any]) -> ConsensusOptions | None:
@@ -93,7 +95,9 @@ def consensus_options(conf: Mapping[str, Any]) -> ConsensusOptions | None:
         unstable=str(sec.get("unstable", "merge")).lower(),
         views=tuple(str(v).lower() for v in (sec.get("views") or ["embedding"])),
         out_of_bag=str(sec.get("out_of_bag", "none")).lower(),
+        n_epochs=None if sec.get("n_epochs") is None else int(sec.get("n_epochs")),
     )
+    reducer = str(section(conf, "reduction").get("name", "umap")).lower()
     checks = (
         (opts.n_models >= 2, "n_models must be >= 2"),
         (opts.resample in RESAMPLE_MODES, f"resample must be one of {RESAMPLE_MODES}"),
@@ -104,6 +108,11 @@ def consensus_options(conf: Mapping[str, Any]) -> ConsensusOptions | None:
         (opts.unstable in UNSTABLE, f"unstable must be one of {UNSTABLE}"),
         (set(opts.views) <= set(VIEWS), f"views must be taken from {VIEWS}"),
         (opts.out_of_bag in OUT_OF_BAG, f"out_of_bag must be one of {OUT_OF_BAG}"),
+        (opts.n_epochs is None or opts.n_epochs >= 1, "n_epochs must be null or >= 1"),
+        (
+            opts.n_epochs is None or reducer == "umap",
+            f"n_epochs needs topic_model/reduction=umap (got {reducer}); set it to null",
+        ),
         (str(conf.get("fit_mode") or "full") == "full", "needs topic_model.fit_mode=full"),
         (not (conf.get("guided") or conf.get("zeroshot")), "does not support guided/zeroshot"),
     )
@@ -141,6 +150,19 @@ def model_seeds(seed: int | None, n_models: int) -> list[int]:
     """Independent seeds of the models (no overlap with the seeds of a neighbouring job)."""
     states = np.random.SeedSequence([0 if seed is None else seed, 7919]).generate_state(n_models)
     return [int(s % (2**31 - 1)) for s in states]
+
+
+def set_epochs(model: BERTopic, n_epochs: int | None) -> BERTopic:
+    """Give ``model``'s UMAP (inside a reduction cache or not) ``n_epochs``; ``None``: as is."""
+    if n_epochs is None:
+        return model
+    reducer = getattr(model.umap_model, "reducer", model.umap_model)
+    if not isinstance(reducer, UMAP):
+        raise TopicModelConfigError(
+            f"topic_model.consensus.n_epochs needs a UMAP reducer, got {type(reducer).__name__}"
+        )
+    reducer.set_params(n_epochs=n_epochs)
+    return model
 
 
 def _fit_labels(model: BERTopic, vectors: np.ndarray, fraction: float) -> np.ndarray:
@@ -316,7 +338,8 @@ def fit_consensus(
             n, opts.resample, opts.sample_fraction, np.random.default_rng(model_seed)
         )
         view = views[k % len(views)]
-        labels = _fit_labels(build(model_seed), view[drawn], len(drawn) / n)
+        model = set_epochs(build(model_seed), opts.n_epochs)
+        labels = _fit_labels(model, view[drawn], len(drawn) / n)
         runs[k] = spread(drawn, labels, n)
         log.info(
             "consensus: model %d/%d (seed %d) on %d units: %d clusters, %.0f%% outliers",
