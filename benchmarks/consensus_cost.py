@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {seconds:.1f} s, {fitted.result.n_topics} topics", flush=True)
     result["n_models"] = int(cfg.topic_model.consensus.n_models)
     result["resample"] = str(cfg.topic_model.consensus.resample)
+    result["n_epochs"] = cfg.topic_model.consensus.n_epochs  # null: umap-learn's own
     result["ratio"] = round(result["consensus_s"] / result["single_s"], 2)  # type: ignore[operator]
     result["target_ratio"] = TARGET_RATIO
     result["load_average_end"] = os.getloadavg()
