@@ -144,6 +144,7 @@ class SingleLabelFinetuneConfig(FinetuneConfig):
     progress: bool = MISSING
     val_size: float = MISSING
     seed_offset: int = MISSING
+    bucket_pool: int | None = MISSING
 
 
 @dataclass

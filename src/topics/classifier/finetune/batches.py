@@ -39,6 +39,34 @@ def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> Encoded:
     return Encoded(list(ids), np.asarray([len(x) for x in ids], dtype=np.int64), int(pad))
 
 
+def bucket_order(
+    lengths: np.ndarray, batch_size: int, pool: int, rng: np.random.Generator
+) -> np.ndarray:
+    """A shuffled order whose consecutive ``batch_size`` slices hold texts of similar length.
+
+    The texts are shuffled, cut into pools of ``pool`` batches, sorted by length within each
+    pool and cut into batches; the full batches are shuffled and the one partial batch (if
+    any) goes last, so :func:`batches` can slice the order as usual. Padding falls to nearly
+    nothing while every batch still mixes texts from across the corpus.
+
+    Args:
+        lengths: Tokens per text.
+        batch_size: Texts per batch.
+        pool: Batches per pool (>= 1; 1 only shuffles).
+        rng: The epoch's generator.
+    """
+    order = rng.permutation(len(lengths))
+    size = batch_size * pool
+    sorted_pools = [
+        chunk[np.argsort(lengths[chunk], kind="stable")]
+        for chunk in (order[i : i + size] for i in range(0, len(order), size))
+    ]
+    flat = np.concatenate(sorted_pools) if sorted_pools else order
+    n_full = len(flat) // batch_size
+    full = flat[: n_full * batch_size].reshape(n_full, batch_size)[rng.permutation(n_full)]
+    return np.concatenate([full.ravel(), flat[n_full * batch_size :]])
+
+
 def batches(
     data: Encoded, order: np.ndarray, batch_size: int, device: str
 ) -> Iterator[tuple[np.ndarray, torch.Tensor, torch.Tensor]]:

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from topics.classifier.finetune import checkpoint as ckpt
-from topics.classifier.finetune.batches import Encoded, batches, encode
+from topics.classifier.finetune.batches import Encoded, batches, bucket_order, encode
 from topics.classifier.finetune.device import autocast, resolve_device, resolve_precision
 from topics.classifier.finetune.optim import adamw, one_cycle, progress_bar, seed_everything
 from topics.data.types import InputError
@@ -64,6 +64,9 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
             the settings and data (``None``: none, no resuming).
         progress: Progress bar with ETA (shown only when stderr is a TTY).
         callbacks: Called after every epoch with its record (e.g. to stop a run).
+        bucket_pool: ``None``: each epoch shuffles the texts. An int: shuffle, then sort pools
+            of that many batches by length, so batches need little padding (see
+            :func:`~topics.classifier.finetune.batches.bucket_order`).
     """
 
     def __init__(
@@ -85,6 +88,7 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
         checkpoint_dir: str | Path | None = None,
         progress: bool = True,
         callbacks: Sequence[EpochCallback] | None = None,
+        bucket_pool: int | None = None,
     ) -> None:
         self.model = model
         self.problem = problem
@@ -103,6 +107,7 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
         self.checkpoint_dir = checkpoint_dir
         self.progress = progress
         self.callbacks = callbacks
+        self.bucket_pool = bucket_pool
 
     # --- inputs ---------------------------------------------------------------------------
 
@@ -113,6 +118,9 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(f"finetune.{name} must be a positive integer, got {value!r}")
+        pool = self.bucket_pool
+        if pool is not None and (isinstance(pool, bool) or not isinstance(pool, int) or pool < 1):
+            raise InputError(f"finetune.bucket_pool must be null or an integer >= 1, got {pool!r}")
         if not 0.0 <= float(self.warmup) < 1.0:
             raise InputError(f"finetune.warmup must be in [0, 1), got {self.warmup!r}")
         if not 0.0 <= float(self.label_smoothing) < 1.0:
@@ -274,7 +282,11 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
         import torch
 
         net.train()
-        order = np.random.default_rng([state.seed, state.epoch]).permutation(len(data))
+        rng = np.random.default_rng([state.seed, state.epoch])
+        if self.bucket_pool is None:
+            order = rng.permutation(len(data))
+        else:
+            order = bucket_order(data.lengths, self.batch_size, int(self.bucket_pool), rng)
         losses, seen, t0 = [], 0, time.perf_counter()
         for idx, ids, mask in batches(data, order, self.batch_size, self.device_):
             y = torch.as_tensor(target[idx], device=self.device_)

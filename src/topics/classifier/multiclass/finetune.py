@@ -37,6 +37,8 @@ class FinetuneClassifier(SingleLabelClassifier):
         seed: Seed of the split, the initialisation and the data order.
         seed_offset: Added to ``seed`` for the initialisation and the data order (not the
             split), so a blend can hold two encoders that differ only in their seed.
+        bucket_pool: Batches of similar length from pools of this many batches (less
+            padding, faster epochs); ``None``: plain shuffling.
     """
 
     method = "finetune"
@@ -61,6 +63,7 @@ class FinetuneClassifier(SingleLabelClassifier):
         val_size: float = 0.1,
         seed: int | None = None,
         seed_offset: int = 0,
+        bucket_pool: int | None = None,
     ) -> None:
         super().__init__(val_size, False, seed)
         self.seed_offset = seed_offset
@@ -78,6 +81,7 @@ class FinetuneClassifier(SingleLabelClassifier):
         self.patience = patience
         self.checkpoint_dir = checkpoint_dir
         self.progress = progress
+        self.bucket_pool = bucket_pool
 
     def _fit_choose(
         self, train: list[str], y: np.ndarray, val: list[str], y_val: np.ndarray
@@ -97,6 +101,7 @@ class FinetuneClassifier(SingleLabelClassifier):
             "patience",
             "checkpoint_dir",
             "progress",
+            "bucket_pool",
         )
         seed = self.seed + self.seed_offset if self.seed is not None else None
         self.encoder_ = EncoderClassifier(
