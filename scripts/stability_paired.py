@@ -4,7 +4,8 @@
         --a topic_model.consensus.n_models=5 topic_model.consensus.out_of_bag=neighbours \
         --b topic_model.consensus.n_models=7 topic_model.consensus.out_of_bag=neighbours
 
-Reads the latest sweep of ``--experiment`` (default ``thucnews-topics-validation``), takes the
+Reads the latest sweep of ``--experiment`` (default ``thucnews-topics-validation``) in each
+``--tracking-uri`` (several: a sweep split by seed over stores that ran side by side), takes the
 finished jobs whose params match each arm, pairs them by ``seed`` and compares their
 ``topics/stability_pairs.csv`` with :func:`topics.evaluation.refit_comparison.compare_refits`
 (a bootstrap over the refits within each seed). Prints one line per metric.
@@ -61,7 +62,7 @@ def _arm_pairs(
 def main(argv: list[str] | None = None) -> int:
     """Print the paired differences ``b - a`` of the pairwise refit scores."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tracking-uri", default=None)
+    parser.add_argument("--tracking-uri", nargs="+", default=[None])
     parser.add_argument("--experiment", default="thucnews-topics-validation")
     parser.add_argument("--a", nargs="+", required=True, metavar="KEY=VALUE")
     parser.add_argument("--b", nargs="+", required=True, metavar="KEY=VALUE")
@@ -71,9 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     from topics.evaluation.refit_comparison import compare_refits
     from topics.results import latest_sweep_runs
 
-    runs = latest_sweep_runs(args.experiment, args.tracking_uri)
-    a = _arm_pairs(runs, _parse(args.a), args.tracking_uri)
-    b = _arm_pairs(runs, _parse(args.b), args.tracking_uri)
+    a: dict[int, pd.DataFrame] = {}
+    b: dict[int, pd.DataFrame] = {}
+    for uri in args.tracking_uri:
+        runs = latest_sweep_runs(args.experiment, uri)
+        for arm, where in ((a, args.a), (b, args.b)):
+            found = _arm_pairs(runs, _parse(where), uri)
+            if set(found) & set(arm):
+                raise SystemExit(f"seed(s) {sorted(set(found) & set(arm))} are in two stores")
+            arm.update(found)
     print(f"a: {' '.join(args.a)}\nb: {' '.join(args.b)}\nseeds: {sorted(a)}")
     for metric in args.metrics:
         c = compare_refits(a, b, metric, n_boot=args.n_boot)

@@ -39,6 +39,7 @@ def test_default_config_builds_umap_hdbscan_with_project_vectorizer(tok):
     assert model.umap_model.random_state == SEED and model.umap_model.n_jobs == 1
     assert (model.umap_model.n_neighbors, model.umap_model.n_components) == (15, 10)
     assert model.umap_model.metric == "cosine"
+    assert model.umap_model.force_approximation_algorithm is False
     assert isinstance(model.hdbscan_model, HDBSCAN)
     assert model.hdbscan_model.min_cluster_size == 5 and model.hdbscan_model.prediction_data
     vec = model.vectorizer_model
@@ -54,6 +55,28 @@ def test_default_config_builds_umap_hdbscan_with_project_vectorizer(tok):
     # the default vectorizer really keeps Chinese words
     words = vec.tokenizer("大模型正在改变银行的人才招聘,2024年算力需求增长。")
     assert "大模型" in words and "2024" not in words and "。" not in words
+
+
+def test_umap_small_data_quirk_and_the_switch_that_avoids_it(tok):
+    """umap-learn finds neighbours exactly (all pairwise distances) below 4,096 units.
+
+    If an upgrade changes this, `force_approximation_algorithm` in
+    configs/topic_model/reduction/umap.yaml needs a new comment (and maybe a new default).
+    """
+    x = np.random.default_rng(0).standard_normal((300, 8))
+    exact = UMAP(n_neighbors=5, n_components=2, n_epochs=5, random_state=0, n_jobs=1).fit(x)
+    assert exact._small_data is True, "umap-learn no longer computes exact neighbours here"
+    approx = UMAP(
+        n_neighbors=5,
+        n_components=2,
+        n_epochs=5,
+        random_state=0,
+        n_jobs=1,
+        force_approximation_algorithm=True,
+    ).fit(x)
+    assert approx._small_data is False
+    cfg = compose_topic_model("topic_model.reduction.force_approximation_algorithm=true")
+    assert build_topic_model(cfg, tok).umap_model.force_approximation_algorithm is True
 
 
 def test_min_cluster_size_sweep_key_feeds_hdbscan(tok):

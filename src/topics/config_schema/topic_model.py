@@ -18,6 +18,7 @@ class UmapConfig:
     min_dist: float = MISSING
     metric: str = MISSING
     low_memory: bool = MISSING
+    force_approximation_algorithm: bool = MISSING
 
 
 @dataclass
