@@ -19,6 +19,12 @@ from topics.reproducibility import pin_cpu_targets  # noqa: E402
 # module imports numpy or umap)
 pin_cpu_targets()
 
+from topics.compute.ray_backend import keep_builtin_print  # noqa: E402
+
+# tests that start Ray in this process would otherwise leave `print` replaced for the tests after
+# them, and numba could no longer compile NN-descent (src/topics/compute/ray_backend.py)
+keep_builtin_print()
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TOPICS_SHARED_DATA", REPO.parent / "shared" / "data"))
 

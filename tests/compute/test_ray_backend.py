@@ -150,3 +150,36 @@ def test_a_later_backend_reuses_the_local_instance(ray_compute):
     finally:
         later.close()
     assert ray.is_initialized()
+
+
+_PRINT_CHECK = """
+import builtins, os, sys
+if sys.argv[1] == "keep":
+    from topics.compute.ray_backend import keep_builtin_print
+    keep_builtin_print()
+from ray.experimental import tqdm_ray
+original = builtins.print
+tqdm_ray.instance()  # what a Ray driver calls when it shows its workers' output
+sys.stdout.write(str(builtins.print is original))
+"""
+
+
+@pytest.mark.parametrize(("mode", "kept"), [("upstream", "False"), ("keep", "True")])
+def test_ray_driver_keeps_the_builtin_print_numba_needs(mode, kept):
+    """Ray swaps ``builtins.print`` in its driver unless RAY_TQDM_PATCH_PRINT=0 (upstream
+    behaviour, checked in a fresh process); ``keep_builtin_print`` sets it. If the first case
+    fails, Ray no longer patches print and ``keep_builtin_print`` can go."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_TQDM_PATCH_PRINT"}
+    out = subprocess.run(
+        [sys.executable, "-c", _PRINT_CHECK, mode],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert out.stdout.strip().endswith(kept), out.stderr[-2000:]

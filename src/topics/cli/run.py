@@ -80,6 +80,11 @@ def main() -> None:
 
     # before anything imports numpy or umap: the same kernels and numba code on every x86-64 CPU
     pin_cpu_targets()
+    # a sweep on the Ray launcher makes this process a Ray driver, which would replace print
+    # and break numba's later compilations (see keep_builtin_print)
+    from topics.compute.ray_backend import keep_builtin_print
+
+    keep_builtin_print()
     forced = os.environ.get(FULL_ERROR_VAR) != "1"
     if forced:
         # set, Hydra re-raises config errors instead of printing them with a hint and exiting

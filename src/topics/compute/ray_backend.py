@@ -55,6 +55,21 @@ _UNSET = object()
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def keep_builtin_print() -> None:
+    """Stop Ray's driver from replacing ``builtins.print`` (call before Ray starts).
+
+    When a Ray driver shows its workers' output, ``ray.experimental.tqdm_ray`` swaps
+    ``builtins.print`` for its own function, for the rest of the process. numba can only
+    compile ``print`` when it is the builtin, and numba's ``get_num_threads``, which
+    pynndescent's NN-descent calls, contains one: every later UMAP that finds neighbours by
+    NN-descent (4,096 units or more, or ``force_approximation_algorithm``) then fails with a
+    ``TypingError`` in a process whose numba cache does not hold that code yet (a fresh clone).
+    ``RAY_TQDM_PATCH_PRINT=0`` is Ray's switch for this; a value the user set is respected.
+    ``tests/compute/test_ray_backend.py`` fails if Ray stops honouring it.
+    """
+    os.environ.setdefault("RAY_TQDM_PATCH_PRINT", "0")
+
+
 def import_ray() -> ModuleType:
     """Import and return ``ray``, or explain how to install it.
 
@@ -210,6 +225,7 @@ class RayCompute(ClosingMixin):
         ray = self._ray
         if ray.is_initialized():
             return
+        keep_builtin_print()
         if self.address is None:
             try:
                 ray.init(
