@@ -40,12 +40,12 @@ def stacked_cross_fitted(probas: list[np.ndarray], y: np.ndarray, seed: int) -> 
     from sklearn.model_selection import StratifiedKFold
 
     from topics.classifier.multiclass.base import log_loss, tune_score
-    from topics.classifier.multiclass.blend import fit_weights
+    from topics.classifier.multiclass.blend import cross_fitted_mix
 
     features = np.hstack([np.log(np.clip(p, 1e-12, 1.0)) for p in probas])
-    stack = np.stack(probas)
-    n_classes = probas[0].shape[1]
-    stacked, mean = np.empty((len(y), n_classes)), np.empty((len(y), n_classes))
+    # the same folds as the mix's: StratifiedKFold splits by y alone
+    mean = cross_fitted_mix(probas, y, 0.05, "log_loss", N_FOLDS, seed)
+    stacked = np.empty_like(mean)
     chosen = []
     for fit_rows, score_rows in StratifiedKFold(N_FOLDS, shuffle=True, random_state=seed).split(
         features, y
@@ -57,8 +57,6 @@ def stacked_cross_fitted(probas: list[np.ndarray], y: np.ndarray, seed: int) -> 
         chosen.append(c)
         model = _stacker(c).fit(features[fit_rows], y[fit_rows])
         stacked[score_rows] = model.predict_proba(features[score_rows])
-        weights, _ = fit_weights(list(stack[:, fit_rows]), y[fit_rows], 0.05, "log_loss")
-        mean[score_rows] = np.tensordot(weights, stack[:, score_rows], axes=1)
     gain = (stacked.argmax(1) == y).astype(float) - (mean.argmax(1) == y).astype(float)
     rng = np.random.default_rng(seed)
     boots = [gain[rng.integers(0, len(y), len(y))].mean() for _ in range(2000)]
@@ -170,7 +168,7 @@ def main() -> None:
         "fit_s": time.perf_counter() - start,
     }
     train_rows, val_rows = validation_split(labels, blend.val_size, blend.seed)
-    y = blend._index(labels)
+    y = np.searchsorted(blend.classes_, labels)  # classes_ is sorted
     val = [texts[i] for i in val_rows]
     members = blend.member_probas(val)
     probas = list(members.values())

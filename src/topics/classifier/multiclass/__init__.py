@@ -16,6 +16,7 @@ from topics.classifier.multiclass.base import (
 )
 from topics.classifier.multiclass.blend import (
     BlendClassifier,
+    cross_fitted_mix,
     cross_fitted_scores,
     fit_weights,
     simplex_grid,
@@ -40,6 +41,7 @@ __all__ = [
     "NBLinearSVC",
     "SingleLabelClassifier",
     "build_single_label",
+    "cross_fitted_mix",
     "cross_fitted_scores",
     "fit_temperature",
     "fit_weights",

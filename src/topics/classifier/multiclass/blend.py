@@ -61,6 +61,29 @@ def fit_weights(
     return best, float(best_key[0])
 
 
+def cross_fitted_mix(
+    probas: Sequence[np.ndarray],
+    y: np.ndarray,
+    step: float = 0.05,
+    objective: str = "log_loss",
+    n_folds: int = 5,
+    seed: int | None = None,
+) -> np.ndarray:
+    """The mixed probabilities of ``y``'s rows, each fold mixed with the others' weights.
+
+    The weights of every fold are fitted by :func:`fit_weights` on the remaining folds
+    (``StratifiedKFold(n_folds, shuffle=True, random_state=seed)``), so the mix is out-of-sample
+    for the weights (not for the members' temperatures, one number each).
+    """
+    stack = np.stack([np.asarray(p, dtype=float) for p in probas])
+    mixed = np.empty(stack.shape[1:])
+    folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
+    for fit_rows, score_rows in folds.split(np.zeros(len(y)), y):
+        w, _ = fit_weights(list(stack[:, fit_rows]), y[fit_rows], step, objective)
+        mixed[score_rows] = np.tensordot(w, stack[:, score_rows], axes=1)
+    return mixed
+
+
 def cross_fitted_scores(
     probas: Sequence[np.ndarray],
     y: np.ndarray,
@@ -69,18 +92,8 @@ def cross_fitted_scores(
     n_folds: int = 5,
     seed: int | None = None,
 ) -> dict[str, float]:
-    """Log-loss and accuracy of the blend on ``y``, each fold mixed with the others' weights.
-
-    The weights of every fold are fitted by :func:`fit_weights` on the remaining folds
-    (stratified), so the scores are out-of-sample for the weights (not for the members'
-    temperatures, one number each).
-    """
-    stack = np.stack([np.asarray(p, dtype=float) for p in probas])
-    mixed = np.empty(stack.shape[1:])
-    folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
-    for fit_rows, score_rows in folds.split(np.zeros(len(y)), y):
-        w, _ = fit_weights(list(stack[:, fit_rows]), y[fit_rows], step, objective)
-        mixed[score_rows] = np.tensordot(w, stack[:, score_rows], axes=1)
+    """Log-loss and accuracy of :func:`cross_fitted_mix` on ``y``."""
+    mixed = cross_fitted_mix(probas, y, step, objective, n_folds, seed)
     return {
         "cross_fitted/log_loss": log_loss(mixed, y),
         "cross_fitted/accuracy": tune_score("accuracy", y, mixed),
