@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
@@ -27,6 +29,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.model_selection import StratifiedKFold
 
+if TYPE_CHECKING:
+    from topics.context import Context
+
+REPO = Path(__file__).resolve().parents[1]
 CAPTURED: dict[str, list] = {"refits": [], "main": []}
 
 
@@ -61,8 +67,76 @@ def refine(x: sparse.csr_matrix, labels: np.ndarray, seed: int, c: float) -> np.
     return out
 
 
+def run_capturing(seed: int, runs: int) -> Context:
+    """Run the validation job with stability refits; capture its context and every refit.
+
+    The job is the chosen ``experiment=thucnews_topics`` configuration on the validation sample,
+    composed as ``topics-run`` composes it (``tests/jobcfg.py``), tracked in a scratch store.
+    The refits are captured by wrapping the topic stage's refit function for this process.
+    """
+    sys.path.insert(0, str(REPO / "tests"))
+    import topics.topic_model.stage as stage
+    from jobcfg import compose_job  # type: ignore[import-not-found]
+    from topics.runner import run
+
+    original_refit, original_stage = stage._refit, stage.run_topic_stage
+
+    def capturing_refit(ctx: Context, build, texts, tokens):  # noqa: ANN001, ANN202
+        inner = original_refit(ctx, build, texts, tokens)
+
+        def refit(refit_seed: int, positions: np.ndarray):  # noqa: ANN202
+            result = inner(refit_seed, positions)
+            topics = result.assignments.topic_before_outlier_reduction.to_numpy()
+            CAPTURED["refits"].append((np.asarray(positions), topics))
+            return result
+
+        return refit
+
+    def capturing_stage(ctx: Context) -> None:
+        CAPTURED["main"].append(ctx)
+        original_stage(ctx)
+
+    stage._refit, stage.run_topic_stage = capturing_refit, capturing_stage
+    store = Path(tempfile.mkdtemp(prefix="refine_probe_"))
+    overrides = [
+        "experiment=thucnews_topics_validation",
+        f"seed={seed}",
+        "topic_model.min_cluster_size=100",
+        "topic_model.consensus.enabled=true",
+        "topic_model.consensus.out_of_bag=neighbours",
+        "topic_model.consensus.n_models=14",
+        "topic_model.consensus.n_epochs=200",
+        "stability.enabled=true",
+        f"stability.n_runs={runs}",
+        f"tracking.uri=sqlite:///{store}/mlflow.db",
+    ]
+    cfg, _ = compose_job(REPO, overrides, job=f"refine_probe_{seed}")
+    start = time.perf_counter()
+    try:
+        run(cfg)
+    finally:
+        stage._refit, stage.run_topic_stage = original_refit, original_stage
+    print(f"job {time.perf_counter() - start:.0f} s", flush=True)
+    return CAPTURED["main"][0]
+
+
+def pair_ari(parts: list[tuple[np.ndarray, np.ndarray]], n: int) -> float:
+    """Mean ARI over pairs of refits, on the units both drew."""
+    full = []
+    for positions, labels in parts:
+        row = np.full(n, -2)
+        row[positions] = labels
+        full.append(row)
+    values = []
+    for a, b in itertools.combinations(full, 2):
+        common = (a != -2) & (b != -2)
+        values.append(adjusted_rand_score(a[common], b[common]))
+    return float(np.mean(values))
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    """Run the job, then refine its partitions in each view and print NMI and refit ARI."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--views", default="lexical,embedding,both")
@@ -71,80 +145,21 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from jobcfg import compose_job  # type: ignore[import-not-found]
-
-    import topics.topic_model.stage as stage
-    from topics.runner import run
-
-    original_refit = stage._refit
-
-    def capturing_refit(ctx, build, texts, tokens):  # noqa: ANN001, ANN202
-        inner = original_refit(ctx, build, texts, tokens)
-
-        def refit(seed, positions):  # noqa: ANN001, ANN202
-            result = inner(seed, positions)
-            CAPTURED["refits"].append(
-                (np.asarray(positions), result.assignments.topic_before_outlier_reduction.to_numpy())
-            )
-            return result
-
-        return refit
-
-    stage._refit = capturing_refit
-    original_stage = stage.run_topic_stage
-
-    def capturing_stage(ctx):  # noqa: ANN001, ANN202
-        CAPTURED["main"].append(ctx)
-        return original_stage(ctx)
-
-    stage.run_topic_stage = capturing_stage
-    root = Path(__file__).resolve().parents[1]
-    store = Path(tempfile.mkdtemp(prefix="refine_probe_"))
-    overrides = [
-        "experiment=thucnews_topics_validation",
-        f"seed={args.seed}",
-        "topic_model.min_cluster_size=100",
-        "topic_model.consensus.enabled=true",
-        "topic_model.consensus.out_of_bag=neighbours",
-        "topic_model.consensus.n_models=14",
-        "topic_model.consensus.n_epochs=200",
-        "stability.enabled=true",
-        f"stability.n_runs={args.runs}",
-        f"tracking.uri=sqlite:///{store}/mlflow.db",
-    ]
-    cfg, _ = compose_job(root, overrides, job=f"refine_probe_{args.seed}")
-    start = time.perf_counter()
-    run(cfg)
-    print(f"job {time.perf_counter() - start:.0f} s", flush=True)
-    ctx = CAPTURED["main"][0]
+    ctx = run_capturing(args.seed, args.runs)
     units = ctx.need_preprocess().units
     texts = units.norm.tolist()
     gold = units.label.to_numpy()
     vectors = ctx.need_embeddings()
     main_topics = ctx.topics.assignments.topic_before_outlier_reduction.to_numpy()
     n = len(texts)
-    report: dict[str, dict[str, float]] = {}
-
-    def pair_ari(parts: list[tuple[np.ndarray, np.ndarray]]) -> float:
-        full = []
-        for positions, labels in parts:
-            row = np.full(n, -2)
-            row[positions] = labels
-            full.append(row)
-        values = []
-        for a, b in itertools.combinations(full, 2):
-            common = (a != -2) & (b != -2)
-            values.append(adjusted_rand_score(a[common], b[common]))
-        return float(np.mean(values))
-
-    base = {"nmi": float(normalized_mutual_info_score(gold, main_topics)),
-            "refit_ari": pair_ari(CAPTURED["refits"]),
-            "n_topics": int(main_topics.max() + 1)}
-    report["none"] = base
-    print("none", base, flush=True)
+    report: dict[str, dict[str, float]] = {
+        "none": {
+            "nmi": float(normalized_mutual_info_score(gold, main_topics)),
+            "refit_ari": pair_ari(CAPTURED["refits"], n),
+            "n_topics": int(main_topics.max() + 1),
+        }
+    }
+    print("none", report["none"], flush=True)
     for view in args.views.split(","):
         x_all = features(texts, vectors, view)
         t0 = time.perf_counter()
@@ -157,12 +172,13 @@ def main() -> None:
             for r in range(args.rounds):
                 new = refine(x_all[positions], new, args.seed + r, args.c)
             parts.append((positions, new))
-        row = {"nmi": float(normalized_mutual_info_score(gold, refined)),
-               "refit_ari": pair_ari(parts),
-               "moved": float((refined != main_topics).mean()),
-               "seconds": time.perf_counter() - t0}
-        report[view] = row
-        print(view, row, flush=True)
+        report[view] = {
+            "nmi": float(normalized_mutual_info_score(gold, refined)),
+            "refit_ari": pair_ari(parts, n),
+            "moved": float((refined != main_topics).mean()),
+            "seconds": time.perf_counter() - t0,
+        }
+        print(view, report[view], flush=True)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
 

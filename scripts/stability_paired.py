@@ -5,7 +5,7 @@
         --b topic_model.consensus.n_models=7 topic_model.consensus.out_of_bag=neighbours
 
 Reads the latest sweep of ``--experiment`` (default ``thucnews-topics-validation``) in each
-``--tracking-uri`` (several: a sweep split by seed over stores that ran side by side), takes the
+``--tracking-uri`` (several: a sweep split by seed or by arm over several stores), takes the
 finished jobs whose params match each arm, pairs them by ``seed`` and compares their
 ``topics/stability_pairs.csv`` with :func:`topics.evaluation.refit_comparison.compare_refits`
 (a bootstrap over the refits within each seed). Prints one line per metric.
@@ -41,8 +41,6 @@ def _arm_pairs(
         if column not in chosen:
             raise SystemExit(f"no run of the sweep has param {key!r}; check the arm's KEY")
         chosen = chosen[chosen[column] == value]
-    if chosen.empty:
-        raise SystemExit(f"no finished run of the sweep matches {where}")
     out: dict[int, pd.DataFrame] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for _, run in chosen.iterrows():
@@ -81,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             if set(found) & set(arm):
                 raise SystemExit(f"seed(s) {sorted(set(found) & set(arm))} are in two stores")
             arm.update(found)
+    for arm, where in ((a, args.a), (b, args.b)):
+        if not arm:
+            raise SystemExit(f"no finished run of the sweep(s) matches {' '.join(where)}")
     print(f"a: {' '.join(args.a)}\nb: {' '.join(args.b)}\nseeds: {sorted(a)}")
     for metric in args.metrics:
         c = compare_refits(a, b, metric, n_boot=args.n_boot)
