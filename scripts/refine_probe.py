@@ -1,7 +1,8 @@
 """Probe: does reassigning units by a classifier trained on the topics themselves help?
 
 Exploratory, validation sample only (``experiment=thucnews_topics_validation``, the first 10,000
-lines of THUCNews train) with the chosen consensus settings. One job with stability refits runs
+lines of THUCNews train) with the consensus settings chosen before sweep 10 (HDBSCAN eom at
+``min_cluster_size`` 100, as the probe ran; validation.md). One job with stability refits runs
 as usual; its main fit and every refit's assignment are captured. Each partition is then
 *refined* without labels: a classifier is trained on the partition's own topics (cross-fitted
 over 5 folds, so no unit is scored by a model that saw its own topic) and each unit moves to
@@ -70,7 +71,8 @@ def refine(x: sparse.csr_matrix, labels: np.ndarray, seed: int, c: float) -> np.
 def run_capturing(seed: int, runs: int) -> Context:
     """Run the validation job with stability refits; capture its context and every refit.
 
-    The job is the chosen ``experiment=thucnews_topics`` configuration on the validation sample,
+    The job is ``experiment=thucnews_topics`` as it was before sweep 10 (eom at 100), on the
+    validation sample,
     composed as ``topics-run`` composes it (``tests/jobcfg.py``), tracked in a scratch store.
     The refits are captured by wrapping the topic stage's refit function for this process.
     """
