@@ -76,6 +76,7 @@ class StabilityConfig:
     shuffle: bool = MISSING
     resample: str = MISSING
     sample_fraction: float = MISSING
+    scale_min_cluster_size: bool = MISSING
     top_n: int = MISSING
 
 

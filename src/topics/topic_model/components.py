@@ -117,6 +117,15 @@ def _agglomerative(sec: Mapping[str, Any]) -> AgglomerativeClustering:
     )
 
 
+def scaled_min_cluster_size(size: int, fraction: float) -> int:
+    """``min_cluster_size`` for a resample holding ``fraction`` of the units.
+
+    Keeps the smallest topic the same share of the corpus, so that a fit on a resample cuts the
+    units at the grain of a fit on all of them (at least 2, HDBSCAN's minimum).
+    """
+    return max(2, int(round(int(size) * float(fraction))))
+
+
 def _hdbscan(sec: Mapping[str, Any], conf: Mapping[str, Any]) -> HDBSCAN:
     min_size = sec.get("min_cluster_size", conf.get("min_cluster_size", 5))
     if min_size is None or int(min_size) < 2:

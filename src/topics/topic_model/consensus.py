@@ -48,7 +48,11 @@ from topics.evaluation.clusterwise import (
     spread,
 )
 from topics.topic_model.coassociation import OUT_OF_BAG, coassociation_graph
-from topics.topic_model.components import TopicModelConfigError, section
+from topics.topic_model.components import (
+    TopicModelConfigError,
+    scaled_min_cluster_size,
+    section,
+)
 from topics.topic_model.views import VIEWS
 
 log = logging.getLogger(__name__)
@@ -173,8 +177,9 @@ def _fit_labels(model: BERTopic, vectors: np.ndarray, fraction: float) -> np.nda
     clusterer = model.hdbscan_model
     if isinstance(clusterer, HDBSCAN) and fraction < 1.0:
         # a resample holds fewer units: keep the smallest topic the same share of the corpus
-        size = max(2, int(round(clusterer.min_cluster_size * fraction)))
-        clusterer.set_params(min_cluster_size=size)
+        clusterer.set_params(
+            min_cluster_size=scaled_min_cluster_size(clusterer.min_cluster_size, fraction)
+        )
     adapt_to_corpus(model, len(vectors), vectors.shape[1], fit_options(model).min_units)
     reduced = model.umap_model.fit_transform(vectors)
     clusterer.fit(reduced)

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from bertopic import BERTopic
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from topics.hashing import corpus_fingerprint
+from topics.topic_model.components import scaled_min_cluster_size
 from topics.topic_model.fit import TopicResult
 
 if TYPE_CHECKING:
@@ -62,8 +63,11 @@ def _theme_topics(ctx: Context) -> tuple[dict | None, dict | None]:
     return seeds, zeroshot
 
 
-def _builder(ctx: Context) -> Build:
-    """``build(seed=None)``: an unfitted model from the run's config, the seed replaced if given."""
+def _builder(ctx: Context, conf: DictConfig | None = None) -> Build:
+    """``build(seed=None)``: an unfitted model from ``conf``, the seed replaced if given.
+
+    ``conf`` defaults to the run's ``topic_model``.
+    """
     from topics.topic_model import build_topic_model
 
     seed_topics, zeroshot = _theme_topics(ctx)
@@ -71,7 +75,7 @@ def _builder(ctx: Context) -> Build:
     embedder = ctx.need_embedder()
 
     def build(seed: int | None = None) -> BERTopic:
-        tm = ctx.cfg.topic_model
+        tm = ctx.cfg.topic_model if conf is None else conf
         if seed is not None:
             tm = OmegaConf.merge(tm, {"seed": seed})
         return build_topic_model(
@@ -96,6 +100,25 @@ def write_topic_tables(result: TopicResult, out: Path) -> None:
     result.doc_topic_mix.to_csv(out / "doc_topic_mix.csv")
 
 
+def refit_conf(conf: DictConfig, n_drawn: int, n_units: int, scale: bool) -> DictConfig:
+    """The ``topic_model`` config of a stability refit that draws ``n_drawn`` of ``n_units``.
+
+    With ``scale`` (``stability.scale_min_cluster_size``), ``min_cluster_size`` (and the
+    clusterer's own, when it has one) shrinks with the share of units drawn, as the consensus
+    does for its models, so that a refit cuts at the grain of the job's fit; otherwise ``conf``.
+    """
+    if not scale or n_drawn >= n_units:
+        return conf
+    fraction = n_drawn / n_units
+    changes: dict[str, object] = {
+        "min_cluster_size": scaled_min_cluster_size(conf.min_cluster_size, fraction)
+    }
+    own = conf.clustering.get("min_cluster_size")
+    if own is not None:
+        changes["clustering"] = {"min_cluster_size": scaled_min_cluster_size(own, fraction)}
+    return OmegaConf.merge(conf, changes)
+
+
 def _refit(ctx: Context, build: Build, texts: list[str], tokens: list[list[str]]) -> Refit:
     """The stability mode's refit: the configured model (consensus too) on some units."""
     from topics.topic_model.fitting import fit_configured
@@ -103,11 +126,13 @@ def _refit(ctx: Context, build: Build, texts: list[str], tokens: list[list[str]]
     units = ctx.need_units()
     vectors = ctx.need_embeddings()
     unit_ids, doc_ids = units.unit_id.tolist(), units.doc_id.tolist()
+    scale = bool(ctx.cfg.stability.scale_min_cluster_size)
 
     def refit(seed: int, positions: np.ndarray) -> TopicResult:
+        conf = refit_conf(ctx.cfg.topic_model, len(positions), len(texts), scale)
         return fit_configured(
-            ctx.cfg.topic_model,
-            build,
+            conf,
+            build if conf is ctx.cfg.topic_model else _builder(ctx, conf),
             [texts[k] for k in positions],
             vectors[positions],
             [unit_ids[k] for k in positions],
@@ -150,7 +175,13 @@ def _stability(
         reference=result.assignments.topic_before_outlier_reduction.to_numpy(),
     )
     add_stability(result, report.topic_stability, "refit_stability")
-    report.runs.to_csv(out / "stability_runs.csv", index=False)
+    sizes = [
+        refit_conf(
+            ctx.cfg.topic_model, int(k), len(texts), bool(st.scale_min_cluster_size)
+        ).min_cluster_size
+        for k in report.runs.n_drawn
+    ]
+    report.runs.assign(min_cluster_size=sizes).to_csv(out / "stability_runs.csv", index=False)
     report.pairs.to_csv(out / "stability_pairs.csv", index=False)
     ctx.log_metrics(report.metrics)
 
