@@ -8,7 +8,8 @@ Reads the latest sweep of ``--experiment`` (default ``thucnews-topics-validation
 ``--tracking-uri`` (several: a sweep split by seed or by arm over several stores), takes the
 finished jobs whose params match each arm, pairs them by ``seed`` and compares their
 ``topics/stability_pairs.csv`` with :func:`topics.evaluation.refit_comparison.compare_refits`
-(a bootstrap over the refits within each seed). Prints one line per metric.
+(a bootstrap over the refits within each seed). Prints one line per metric. ``KEY=<unset>``
+matches runs without that param (logged before the key existed).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import sys
 import tempfile
 
 import pandas as pd
+
+#: An arm value matching runs that have no such param (logged before the key existed).
+UNSET = "<unset>"
 
 
 def _parse(pairs: list[str]) -> dict[str, str]:
@@ -38,9 +42,11 @@ def _arm_pairs(
     chosen = runs[runs.status == "FINISHED"]
     for key, value in where.items():
         column = f"params.{key}"
-        if column not in chosen:
-            raise SystemExit(f"no run of the sweep has param {key!r}; check the arm's KEY")
-        chosen = chosen[chosen[column] == value]
+        if value == UNSET:  # a run from before the key existed, or one that never set it
+            chosen = chosen[chosen[column].isna()] if column in chosen else chosen
+            continue
+        # a store without the param has no run of this arm (main() reports an empty arm)
+        chosen = chosen[chosen[column] == value] if column in chosen else chosen.iloc[:0]
     out: dict[int, pd.DataFrame] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for _, run in chosen.iterrows():
@@ -81,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             arm.update(found)
     for arm, where in ((a, args.a), (b, args.b)):
         if not arm:
-            raise SystemExit(f"no finished run of the sweep(s) matches {' '.join(where)}")
+            raise SystemExit(
+                f"no finished run of the sweep(s) matches {' '.join(where)}; check each KEY "
+                f"(a param's full name, as in MLflow) and VALUE ({UNSET}: a param never set)"
+            )
     print(f"a: {' '.join(args.a)}\nb: {' '.join(args.b)}\nseeds: {sorted(a)}")
     for metric in args.metrics:
         c = compare_refits(a, b, metric, n_boot=args.n_boot)

@@ -148,7 +148,12 @@ def test_stability_mode_logs_refit_agreement(job_factory):
     assert jaccard > chance.mean(), (jaccard, chance.mean())
     # the refits' topic counts bracket each other, not necessarily this job's own count
     assert 1 <= m["stability/n_topics_min"] <= m["stability/n_topics_max"]
-    assert (out / "topics" / "stability_runs.csv").is_file()
+    # each refit clusters at the job's grain: its min_cluster_size shrinks with its resample
+    runs = pd.read_csv(out / "topics" / "stability_runs.csv")
+    n_units, size = m["data/n_units"], cfg.topic_model.min_cluster_size
+    assert (runs.n_drawn < n_units).all()
+    expected = [max(2, round(size * k / n_units)) for k in runs.n_drawn]
+    assert runs.min_cluster_size.tolist() == expected
     logged = _client(cfg).get_run(result.run_id).data.metrics
     assert logged["stability/ari_mean"] == m["stability/ari_mean"]
 
