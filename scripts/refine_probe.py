@@ -71,10 +71,9 @@ def refine(x: sparse.csr_matrix, labels: np.ndarray, seed: int, c: float) -> np.
 def run_capturing(seed: int, runs: int) -> Context:
     """Run the validation job with stability refits; capture its context and every refit.
 
-    The job is ``experiment=thucnews_topics`` as it was before sweep 10 (eom at 100), on the
-    validation sample,
-    composed as ``topics-run`` composes it (``tests/jobcfg.py``), tracked in a scratch store.
-    The refits are captured by wrapping the topic stage's refit function for this process.
+    The job is ``experiment=thucnews_topics`` as it was before sweep 10 (eom at 100, refits at
+    the configured size), on the validation sample, composed as ``topics-run`` composes it
+    (``tests/jobcfg.py``), tracked in a scratch store. The refits are captured by wrapping the topic stage's refit function for this process.
     """
     sys.path.insert(0, str(REPO / "tests"))
     import topics.topic_model.stage as stage
@@ -110,6 +109,8 @@ def run_capturing(seed: int, runs: int) -> Context:
         "topic_model.consensus.n_epochs=200",
         "stability.enabled=true",
         f"stability.n_runs={runs}",
+        # refits at the configured size, as the probe ran (before measurement 11)
+        "stability.scale_min_cluster_size=false",
         f"tracking.uri=sqlite:///{store}/mlflow.db",
     ]
     cfg, _ = compose_job(REPO, overrides, job=f"refine_probe_{seed}")
@@ -124,14 +125,12 @@ def run_capturing(seed: int, runs: int) -> Context:
 
 def pair_ari(parts: list[tuple[np.ndarray, np.ndarray]], n: int) -> float:
     """Mean ARI over pairs of refits, on the units both drew."""
-    full = []
-    for positions, labels in parts:
-        row = np.full(n, -2)
-        row[positions] = labels
-        full.append(row)
+    from topics.evaluation.clusterwise import NOT_DRAWN, spread
+
+    full = [spread(positions, labels, n) for positions, labels in parts]
     values = []
     for a, b in itertools.combinations(full, 2):
-        common = (a != -2) & (b != -2)
+        common = (a != NOT_DRAWN) & (b != NOT_DRAWN)
         values.append(adjusted_rand_score(a[common], b[common]))
     return float(np.mean(values))
 
