@@ -174,3 +174,20 @@ def test_classifier_schema_keys_are_arguments_of_the_method(option):
     cls = (SINGLE_LABEL_METHODS if single else METHODS)[node.method]
     arguments = set(inspect.signature(cls.__init__).parameters)
     assert schema_keys(schema) - {"name", "method"} <= arguments
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ([], True),  # the seed corpus: consensus topics by default (rule 12, README)
+        (["data=jsonl", "data.path=x.jsonl"], False),
+        (["data=thucnews"], False),
+        (["experiment=thucnews_topics"], True),
+        (["experiment=clustering"], False),
+        (["topic_model.consensus.enabled=false"], False),
+        (["data=jsonl", "data.path=x.jsonl", "data.topic_consensus=true"], True),
+    ],
+)
+def test_each_corpus_sets_the_consensus_default(overrides, expected):
+    cfg = _compose(overrides)
+    assert cfg.topic_model.consensus.enabled is expected

@@ -10,7 +10,10 @@ from omegaconf import MISSING
 
 @dataclass
 class ManifestDataConfig:
-    """``format: manifest``: a folder with ``manifest.jsonl`` (the seed corpus when path is null)."""
+    """``format: manifest``: a folder with ``manifest.jsonl`` (the seed corpus when path is null).
+
+    ``topic_consensus`` is the default of ``topic_model.consensus.enabled`` for the corpus.
+    """
 
     name: str = MISSING
     format: str = MISSING
@@ -18,6 +21,7 @@ class ManifestDataConfig:
     language: str | None = MISSING
     limit: int | None = MISSING
     theme_mode: str = MISSING
+    topic_consensus: bool = False
 
 
 @dataclass
@@ -26,6 +30,7 @@ class RecordsDataConfig:
 
     ``eval_path``, ``label_names_path`` and ``label_texts`` are for labeled corpora (a held-out
     split, label id -> name, class name -> text for zero-shot); null when the corpus has none.
+    ``topic_consensus`` is the default of ``topic_model.consensus.enabled`` for the corpus.
     """
 
     name: str = MISSING
@@ -42,6 +47,7 @@ class RecordsDataConfig:
     on_duplicate: str = MISSING
     limit: int | None = MISSING
     theme_mode: str = MISSING
+    topic_consensus: bool = False
     description: str | None = None
     eval_path: str | None = None
     label_names_path: str | None = None

@@ -40,10 +40,19 @@ _FIELD_KEYS = frozenset(
     {"id_field", "text_field", "title_field", "date_field", "label_field", "language_field"}
 )
 _PASSED_KEYS = frozenset({"language", "encoding", "on_error", "on_duplicate"})
-#: keys of a data config that are not the readers': theme_mode (what the theme stage does) and
-#: eval_path, label_names_path, label_texts (read by topics.data.load_documents)
+#: keys of a data config that are not the readers': theme_mode (what the theme stage does),
+#: topic_consensus (topic_model.consensus.enabled's default) and eval_path, label_names_path,
+#: label_texts (read by topics.data.load_documents)
 _OTHER_KEYS = frozenset(
-    {"name", "description", "theme_mode", "eval_path", "label_names_path", "label_texts"}
+    {
+        "name",
+        "description",
+        "theme_mode",
+        "topic_consensus",
+        "eval_path",
+        "label_names_path",
+        "label_texts",
+    }
 )
 _COMMON_KEYS = _FIELD_KEYS | _PASSED_KEYS - {"encoding"} | _OTHER_KEYS | {"format", "path", "limit"}
 _FORMAT_KEYS = {  # encoding: not for Parquet, which stores its strings as UTF-8
