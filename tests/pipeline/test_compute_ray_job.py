@@ -27,6 +27,7 @@ COMMON = [
     "topic_model.fit_mode=sample",
     "topic_model.sample_size=60",
     "topic_model.reduction_cache=false",
+    "topic_model.consensus.enabled=false",  # sample mode fits one model (consensus needs full)
 ]
 
 

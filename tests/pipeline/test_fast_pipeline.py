@@ -16,6 +16,7 @@ FAST = [
     "topic_model/reduction=pca",
     "topic_model/clustering=kmeans",
     "topic_model.clustering.n_clusters=4",
+    "topic_model.consensus.enabled=false",  # one k-means fit, not the seeds' consensus default
     "figures=false",
     "stages=[data,preprocess,embedding,topic_model]",
     "quiet=true",

@@ -242,8 +242,12 @@ def test_consensus_options_checked():
         consensus_options({"consensus": {"enabled": True, "resample": "jackknife"}})
     with pytest.raises(TopicModelConfigError, match="out_of_bag"):
         consensus_options({"consensus": {"enabled": True, "out_of_bag": "predict"}})
-    with pytest.raises(TopicModelConfigError, match="fit_mode"):
+    # the seeds turn consensus on by default: a mode it cannot do names the switch that leaves it
+    off = r"consensus\.enabled=false \(on by default where data\.topic_consensus is\)"
+    with pytest.raises(TopicModelConfigError, match=f"fit_mode=full; or topic_model.{off}"):
         consensus_options({"fit_mode": "online", "consensus": {"enabled": True}})
+    with pytest.raises(TopicModelConfigError, match=f"guided/zeroshot; or topic_model.{off}"):
+        consensus_options({"guided": True, "consensus": {"enabled": True}})
     with pytest.raises(TopicModelConfigError, match="n_epochs must be null or >= 1"):
         consensus_options({"consensus": {"enabled": True, "n_epochs": 0}})
     with pytest.raises(TopicModelConfigError, match="n_epochs needs topic_model/reduction=umap"):

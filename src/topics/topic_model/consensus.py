@@ -80,6 +80,10 @@ class ConsensusOptions:
     n_epochs: int | None = None
 
 
+#: How to leave consensus for a mode it does not support (it is some corpora's default).
+_OFF = "; or topic_model.consensus.enabled=false (on by default where data.topic_consensus is)"
+
+
 def consensus_options(conf: Mapping[str, Any]) -> ConsensusOptions | None:
     """The checked ``topic_model.consensus`` options, or ``None`` when it is off."""
     sec = section(conf, "consensus")
@@ -117,8 +121,11 @@ def consensus_options(conf: Mapping[str, Any]) -> ConsensusOptions | None:
             opts.n_epochs is None or reducer == "umap",
             f"n_epochs needs topic_model/reduction=umap (got {reducer}); set it to null",
         ),
-        (str(conf.get("fit_mode") or "full") == "full", "needs topic_model.fit_mode=full"),
-        (not (conf.get("guided") or conf.get("zeroshot")), "does not support guided/zeroshot"),
+        (str(conf.get("fit_mode") or "full") == "full", f"needs topic_model.fit_mode=full{_OFF}"),
+        (
+            not (conf.get("guided") or conf.get("zeroshot")),
+            f"does not support guided/zeroshot{_OFF}",
+        ),
     )
     for ok, message in checks:
         if not ok:
