@@ -269,9 +269,9 @@ def read_corpus(cfg: Mapping[str, Any]) -> Iterator[Document]:
     ``pattern`` and ``extensions`` (folder), ``delimiter`` (csv), ``columns`` and ``has_header``
     (csv, tsv), ``batch_size`` (parquet). Not used: ``name``, ``description``, ``theme_mode``,
     ``topic_consensus`` and the keys of labeled corpora (``eval_path``, ``label_names_path``,
-    ``label_texts``; see :func:`topics.data.load_documents`). A key set to ``null`` takes the reader's default, except
-    field keys (``null``: no such field). Any other key is an error, so that a misspelt key does
-    not pass unnoticed.
+    ``label_texts``; see :func:`topics.data.load_documents`). A key set to ``null`` takes the
+    reader's default, except field keys (``null``: no such field). Any other key is an error, so
+    that a misspelt key does not pass unnoticed.
 
     Args:
         cfg: The ``data`` config (a dict or an OmegaConf ``DictConfig``).
