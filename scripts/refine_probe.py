@@ -73,7 +73,8 @@ def run_capturing(seed: int, runs: int) -> Context:
 
     The job is ``experiment=thucnews_topics`` as it was before sweep 10 (eom at 100, refits at
     the configured size), on the validation sample, composed as ``topics-run`` composes it
-    (``tests/jobcfg.py``), tracked in a scratch store. The refits are captured by wrapping the topic stage's refit function for this process.
+    (``tests/jobcfg.py``), tracked in a scratch store. The refits are captured by wrapping the
+    topic stage's refit function for this process.
     """
     sys.path.insert(0, str(REPO / "tests"))
     import topics.topic_model.stage as stage
