@@ -213,13 +213,33 @@ def test_blend_of_two_lexical_members(subset, tokenizer):
             "seed": 0,
         },
     ]
-    blend = build_single_label({"method": "blend", "members": members, "seed": 0}, tokenizer)
-    assert isinstance(blend, BlendClassifier)
-    blend.fit(xt, yt)
-    assert np.isclose(blend.weights_.sum(), 1.0) and len(blend.members_) == 2
-    for _, member in blend.members_:  # members never see the validation split's labels in fit
+    cfg = {"method": "blend", "members": members, "seed": 0}
+    kept = build_single_label({**cfg, "refit_members": False}, tokenizer).fit(xt, yt)
+    assert isinstance(kept, BlendClassifier)
+    assert np.isclose(kept.weights_.sum(), 1.0) and len(kept.members_) == 2
+    for _, member in kept.members_:  # members never see the validation split's labels in fit
         assert "validation split was used only" in member.trained_on_
         assert member.temperature_ > 0
-    assert {"weight/svm", "weight/chars_logreg", "temperature/svm"} <= set(blend.best_params_)
+    assert {"weight/svm", "weight/chars_logreg", "temperature/svm"} <= set(kept.best_params_)
+    assert kept.refitted_members_ == []
+
+    blend = build_single_label(cfg, tokenizer).fit(xt, yt)  # refit_members: the default
+    assert blend.refitted_members_ == ["svm", "chars_logreg"]
+    assert "then refitted on all" in blend.trained_on_
+    # weights, temperatures and the blend's own validation score come from out-of-sample member
+    # predictions: the same as without the refit
+    np.testing.assert_array_equal(blend.weights_, kept.weights_)
+    assert blend.temperature_ == kept.temperature_ and blend.val_score_ == kept.val_score_
+    for (name, member), (_, before) in zip(blend.members_, kept.members_, strict=True):
+        assert member.temperature_ == before.temperature_, name
+        assert member.best_params_ == before.best_params_, name
+        assert "refitted" in member.trained_on_
+        # the refitted member is the chosen model trained on every training text
+        spec = next(m for m in members if m["name"] == name)
+        grid = {k: [v] for k, v in before.best_params_.items()}
+        fresh = build_single_label({**spec, "grid": grid}, tokenizer).fit(xt, yt)
+        np.testing.assert_allclose(
+            member.decision_function(xd[:50]), fresh.decision_function(xd[:50]), atol=1e-9
+        )
     accuracy = float((blend.predict(xd) == np.asarray(yd)).mean())
     assert accuracy > 0.7

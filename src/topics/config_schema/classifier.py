@@ -186,6 +186,7 @@ class BlendConfig(ClassifierConfig):
     objective: str = MISSING
     weight_step: float = MISSING
     val_size: float = MISSING
+    refit_members: bool = MISSING
 
 
 CLASSIFIER_SCHEMAS: dict[str, Any] = {

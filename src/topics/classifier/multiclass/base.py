@@ -175,6 +175,26 @@ class SingleLabelClassifier:
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
+    def refit_on(self, texts: Sequence[str], labels: Sequence[str]) -> Self:
+        """Refit the chosen model on ``texts``, keeping every choice and the temperature.
+
+        For a model fitted with a given validation split (a blend's member), once that split has
+        served its purpose: the final model then learns from train + validation.
+
+        Raises:
+            InputError: The model cannot be refitted (``can_refit`` is false).
+        """
+        if not self.can_refit:
+            raise InputError(f"classifier '{self.method}' cannot be refitted with its choices")
+        start, texts = time.perf_counter(), _text_list(texts)
+        self._refit(texts, self._index([str(y) for y in labels]))
+        self.fit_seconds_ = getattr(self, "fit_seconds_", 0.0) + time.perf_counter() - start
+        self.trained_on_ = (
+            f"all {len(texts)} texts it was given (settings chosen on a validation split, "
+            "then refitted)"
+        )
+        return self
+
     def _index(self, labels: Sequence[str]) -> np.ndarray:
         column = {c: j for j, c in enumerate(self.classes_.tolist())}
         unknown = sorted({y for y in labels if y not in column})

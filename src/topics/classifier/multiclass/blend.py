@@ -3,9 +3,11 @@
 One stratified validation split is carved from the training texts. Every member is trained on the
 rest (train minus validation) and makes its own choices on the split (hyperparameters, early
 stopping, a softmax temperature of its scores); the blend then fits the member weights on the same
-split, on a grid over the simplex (step ``weight_step``), for ``objective``. The final models are
-these members, trained on train minus validation; nothing is refitted, so the validation
-probabilities the weights were fitted on are the members' out-of-sample predictions.
+split, on a grid over the simplex (step ``weight_step``), for ``objective``. The weights are thus
+fitted on the members' out-of-sample predictions. With ``refit_members`` (the default), the
+members that can be refitted cheaply (the lexical models) are then refitted on train +
+validation with their choices and temperature kept, so they learn from every training text; the
+fine-tuned encoder stays as trained on train minus validation (refitting it would double the job).
 
 The objective at the fitted weights is in-sample for the weights, so a blend with more members
 never scores worse on it. To compare blends with different members, :func:`cross_fitted_scores`
@@ -16,8 +18,9 @@ also scores the validation split with weights fitted on its other folds
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
@@ -109,6 +112,8 @@ class BlendClassifier(SingleLabelClassifier):
             ``accuracy`` or ``macro_f1``.
         weight_step: Grid step of the weights.
         val_size: Share of the training texts carved out for validation.
+        refit_members: Refit the members that can (``can_refit``) on train + validation once
+            the weights are fitted.
         seed: Seed of the split.
         builder: Builds a member from its config (injected by the registry).
     """
@@ -122,6 +127,7 @@ class BlendClassifier(SingleLabelClassifier):
         objective: str = "log_loss",
         weight_step: float = 0.05,
         val_size: float = 0.1,
+        refit_members: bool = True,
         seed: int | None = None,
         builder: MemberBuilder | None = None,
     ) -> None:
@@ -129,7 +135,35 @@ class BlendClassifier(SingleLabelClassifier):
         self.members = members
         self.objective = objective
         self.weight_step = weight_step
+        self.refit_members = refit_members
         self.builder = builder
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        val_texts: Sequence[str] | None = None,
+        val_labels: Sequence[str] | None = None,
+    ) -> Self:
+        """Fit the members and weights (module docstring); then, with ``refit_members``,
+        refit the members that can on every text given (after the blend's own temperature and
+        validation score, which must see out-of-sample member predictions)."""
+        super().fit(texts, labels, val_texts, val_labels)
+        start = time.perf_counter()
+        all_texts = [*texts, *(val_texts or ())]
+        all_labels = [str(y) for y in (*labels, *(val_labels or ()))]
+        self.refitted_members_: list[str] = []
+        for name, member in self.members_:
+            if self.refit_members and member.can_refit and member.refit:
+                member.refit_on(all_texts, all_labels)
+                self.refitted_members_.append(name)
+        if self.refitted_members_:
+            self.trained_on_ += (
+                f"; members {', '.join(self.refitted_members_)} then refitted on all "
+                f"{len(all_texts)} texts with their choices kept"
+            )
+        self.fit_seconds_ += time.perf_counter() - start
+        return self
 
     def _fit_choose(
         self, train: list[str], y: np.ndarray, val: list[str], y_val: np.ndarray
