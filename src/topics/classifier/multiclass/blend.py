@@ -145,9 +145,11 @@ class BlendClassifier(SingleLabelClassifier):
         val_texts: Sequence[str] | None = None,
         val_labels: Sequence[str] | None = None,
     ) -> Self:
-        """Fit the members and weights (module docstring); then, with ``refit_members``,
-        refit the members that can on every text given (after the blend's own temperature and
-        validation score, which must see out-of-sample member predictions)."""
+        """Fit the members and weights, then refit the members that can (``refit_members``).
+
+        The refit comes after the blend's own temperature and validation score, which must see
+        out-of-sample member predictions; the refitted members learn from every text given.
+        """
         super().fit(texts, labels, val_texts, val_labels)
         start = time.perf_counter()
         all_texts = [*texts, *(val_texts or ())]
