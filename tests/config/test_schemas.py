@@ -191,3 +191,16 @@ def test_classifier_schema_keys_are_arguments_of_the_method(option):
 def test_each_corpus_sets_the_consensus_default(overrides, expected):
     cfg = _compose(overrides)
     assert cfg.topic_model.consensus.enabled is expected
+
+
+@pytest.mark.parametrize("fmt", ["folder", "jsonl", "csv", "tsv", "parquet"])
+def test_the_readers_accept_every_key_of_their_formats_schema(fmt):
+    """The readers list the data keys they accept by hand; a key added to a format's schema
+    (as ``topic_consensus`` was) must be among them, or a valid config would be refused."""
+    from dataclasses import fields
+
+    from topics.config_schema.data import DATA_SCHEMAS
+    from topics.data.records import known_keys
+
+    schema = {f.name for f in fields(DATA_SCHEMAS[f"base_{fmt}"])}
+    assert schema <= known_keys(fmt), sorted(schema - known_keys(fmt))

@@ -42,7 +42,7 @@ _FIELD_KEYS = frozenset(
 _PASSED_KEYS = frozenset({"language", "encoding", "on_error", "on_duplicate"})
 #: keys of a data config that are not the readers': theme_mode (what the theme stage does),
 #: topic_consensus (topic_model.consensus.enabled's default) and eval_path, label_names_path,
-#: label_texts (read by topics.data.load_documents)
+#: label_texts (read by topics.data.load_documents). A test checks this list against the schemas.
 _OTHER_KEYS = frozenset(
     {
         "name",
@@ -155,6 +155,15 @@ def make_read_call(
     return ReadCall(fields, language, encoding, on_error, on_duplicate, report)
 
 
+def known_keys(fmt: str) -> frozenset[str]:
+    """Return the data-config keys accepted for ``fmt`` (one of :data:`FORMATS`).
+
+    ``tests/config/test_schemas.py`` checks that every key of the format's schema in
+    ``topics.config_schema.data`` is among them, so a new schema key cannot be refused here.
+    """
+    return _COMMON_KEYS | _FORMAT_KEYS[fmt]
+
+
 def data_config_arguments(cfg: Mapping[str, Any]) -> tuple[str, str, dict[str, Any], int | None]:
     """Check a ``data`` config and turn it into reader arguments.
 
@@ -171,7 +180,7 @@ def data_config_arguments(cfg: Mapping[str, Any]) -> tuple[str, str, dict[str, A
     fmt = values.get("format")
     if fmt not in FORMATS:
         raise InputError(f"data.format={fmt!r} is not supported; use one of {list(FORMATS)}.")
-    allowed = _COMMON_KEYS | _FORMAT_KEYS[fmt]
+    allowed = known_keys(fmt)
     if unknown := sorted(set(values) - allowed):
         raise InputError(
             f"data: unknown key(s) {unknown} for format {fmt}; known: {sorted(allowed)}."
