@@ -13,6 +13,7 @@ the split and settings match, and the JSON says so (``resumed_from_epoch``).
 
     .venv/bin/python benchmarks/classifier_thucnews.py                  # all default methods
     .venv/bin/python benchmarks/classifier_thucnews.py --methods lexical_svm --markdown-only
+    .venv/bin/python benchmarks/classifier_thucnews.py --paired blend_a blend_b   # rows run with --keep
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ def run_method(name: str, cache: Path, overrides: list[str], keep: bool) -> dict
                     frame.label.to_numpy(), frame.predicted.to_numpy(), frame[best].to_numpy()
                 ),
             }
+        if keep:  # for --paired
+            row["predictions_csv"] = str(predictions)
     if not keep:
         shutil.rmtree(root, ignore_errors=True)
     print(
@@ -118,6 +121,26 @@ def run_method(name: str, cache: Path, overrides: list[str], keep: bool) -> dict
         flush=True,
     )
     return row
+
+
+def paired_runs(rows: list[dict[str, Any]], a: str, b: str) -> dict[str, Any]:
+    """Paired comparison of two kept runs' dev predictions (``a`` minus ``b``)."""
+    by_name = {r["method"]: r for r in rows}
+    frames = []
+    for name in (a, b):
+        path = by_name.get(name, {}).get("predictions_csv")
+        if not path or not Path(path).is_file():
+            raise SystemExit(f"--paired: no kept predictions for {name!r}; run it with --keep")
+        frames.append(pd.read_csv(path, keep_default_na=False))
+    fa, fb = frames
+    if len(fa) != len(fb) or not (fa.label == fb.label).all():
+        raise SystemExit(f"--paired: {a} and {b} did not score the same dev texts")
+    gold = fa.label.to_numpy()
+    return {
+        "a": a,
+        "b": b,
+        **paired_comparison(gold, fa.predicted.to_numpy(), fb.predicted.to_numpy()),
+    }
 
 
 def render(payload: dict[str, Any]) -> str:
@@ -171,6 +194,14 @@ def render(payload: dict[str, Any]) -> str:
                 f"McNemar p = {cmp_['mcnemar_p']:.2g} ({cmp_['only_first_right']} vs "
                 f"{cmp_['only_second_right']} discordant)"
             )
+    for cmp_ in payload.get("paired", []):
+        lines.append(
+            f"- {cmp_['a']} vs {cmp_['b']} (same dev texts): accuracy "
+            f"{100 * cmp_['accuracy_diff']:+.2f} points, paired bootstrap 95% CI "
+            f"[{100 * cmp_['ci95_low']:+.2f}, {100 * cmp_['ci95_high']:+.2f}], McNemar p = "
+            f"{cmp_['mcnemar_p']:.2g} ({cmp_['only_first_right']} vs {cmp_['only_second_right']} "
+            "discordant)"
+        )
     m = payload["machine"]
     lines.append(
         f"\nMachine: {m['cpu']}, {m['cores']} cores, load average at the end {m['load_avg']} "
@@ -208,9 +239,23 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the job folders")
     parser.add_argument("--tag", default="", help="suffix of the method names in the results")
     parser.add_argument("--markdown-only", action="store_true", help="re-render the JSON")
+    parser.add_argument(
+        "--paired",
+        nargs=2,
+        metavar=("A", "B"),
+        help="compare two results rows run with --keep, paired on dev, and record it",
+    )
     args = parser.parse_args()
     if args.markdown_only:
         write_markdown(json.loads(RESULTS.read_text(encoding="utf-8")))
+        return
+    if args.paired:
+        payload = json.loads(RESULTS.read_text(encoding="utf-8"))
+        cmp_ = paired_runs(payload["methods"], *args.paired)
+        others = [c for c in payload.get("paired", []) if (c["a"], c["b"]) != tuple(args.paired)]
+        payload["paired"] = [*others, cmp_]
+        write_json(RESULTS, payload)
+        write_markdown(payload)
         return
     thucnews_or_skip()
     payload: dict[str, Any] = {"machine": machine(), "gpu": gpu_name(), "methods": []}
