@@ -94,7 +94,8 @@ class SingleLabelClassifier:
 
     Subclasses implement ``_fit_choose(train, y, val, y_val)`` (fit on ``train``, make every
     choice on ``val``, set ``best_params_``) and ``_scores(texts)`` (``(n, K)`` logit-like
-    scores); they may override ``_refit(texts, y)`` (refit the chosen model on all texts).
+    scores); they may override ``_refit(texts, y)`` (refit the chosen model on all texts) and
+    ``_after_choices(texts, y)`` (a last step with every text, once the choices are made).
 
     Attributes:
         method: Registry name.
@@ -172,6 +173,10 @@ class SingleLabelClassifier:
             else f"{len(train)} training texts; the {n_val}-text validation split was used only "
             "for choices (hyperparameters, stopping, temperature)"
         )
+        if val_texts is None:
+            self._after_choices(texts, self._index(labels))
+        else:
+            self._after_choices([*texts, *val], np.concatenate([self._index(labels), y_val]))
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
@@ -228,6 +233,12 @@ class SingleLabelClassifier:
 
     def _refit(self, texts: list[str], y: np.ndarray) -> None:
         raise NotImplementedError
+
+    def _after_choices(self, texts: list[str], y: np.ndarray) -> None:
+        """Last step of ``fit``, with every text it was given (train + validation).
+
+        It runs after every choice, the temperature and the validation score; nothing by default.
+        """
 
     def __repr__(self) -> str:
         shown = {k: v for k, v in self.get_params().items() if k not in ("tokenizer", "embedder")}

@@ -18,9 +18,8 @@ also scores the validation split with weights fitted on its other folds
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
@@ -138,34 +137,23 @@ class BlendClassifier(SingleLabelClassifier):
         self.refit_members = refit_members
         self.builder = builder
 
-    def fit(
-        self,
-        texts: Sequence[str],
-        labels: Sequence[str],
-        val_texts: Sequence[str] | None = None,
-        val_labels: Sequence[str] | None = None,
-    ) -> Self:
-        """Fit the members and weights, then refit the members that can (``refit_members``).
+    def _after_choices(self, texts: list[str], y: np.ndarray) -> None:
+        """Refit the members that can (``refit_members``) on every text, choices kept.
 
-        The refit comes after the blend's own temperature and validation score, which must see
-        out-of-sample member predictions; the refitted members learn from every text given.
+        It runs after the blend's own temperature and validation score, which must see
+        out-of-sample member predictions.
         """
-        super().fit(texts, labels, val_texts, val_labels)
-        start = time.perf_counter()
-        all_texts = [*texts, *(val_texts or ())]
-        all_labels = [str(y) for y in (*labels, *(val_labels or ()))]
+        labels = self.classes_[y].tolist()
         self.refitted_members_: list[str] = []
         for name, member in self.members_:
             if self.refit_members and member.can_refit and member.refit:
-                member.refit_on(all_texts, all_labels)
+                member.refit_on(texts, labels)
                 self.refitted_members_.append(name)
         if self.refitted_members_:
             self.trained_on_ += (
                 f"; members {', '.join(self.refitted_members_)} then refitted on all "
-                f"{len(all_texts)} texts with their choices kept"
+                f"{len(texts)} texts with their choices kept"
             )
-        self.fit_seconds_ += time.perf_counter() - start
-        return self
 
     def _fit_choose(
         self, train: list[str], y: np.ndarray, val: list[str], y_val: np.ndarray
