@@ -143,6 +143,16 @@ def paired_runs(rows: list[dict[str, Any]], a: str, b: str) -> dict[str, Any]:
     }
 
 
+def _paired_text(cmp_: dict[str, Any]) -> str:
+    """One :func:`paired_comparison` result in words."""
+    return (
+        f"accuracy {100 * cmp_['accuracy_diff']:+.2f} points, paired bootstrap 95% CI "
+        f"[{100 * cmp_['ci95_low']:+.2f}, {100 * cmp_['ci95_high']:+.2f}], McNemar p = "
+        f"{cmp_['mcnemar_p']:.2g} ({cmp_['only_first_right']} vs {cmp_['only_second_right']} "
+        "discordant)"
+    )
+
+
 def render(payload: dict[str, Any]) -> str:
     """Markdown table (and notes) of a results payload."""
     rows = []
@@ -189,19 +199,10 @@ def render(payload: dict[str, Any]) -> str:
         if cmp_:
             lines.append(
                 f"- {r['method']} vs its best member ({cmp_['best_member']}, trained on train minus "
-                f"validation): accuracy {100 * cmp_['accuracy_diff']:+.2f} points, paired "
-                f"bootstrap 95% CI [{100 * cmp_['ci95_low']:+.2f}, {100 * cmp_['ci95_high']:+.2f}], "
-                f"McNemar p = {cmp_['mcnemar_p']:.2g} ({cmp_['only_first_right']} vs "
-                f"{cmp_['only_second_right']} discordant)"
+                f"validation): {_paired_text(cmp_)}"
             )
     for cmp_ in payload.get("paired", []):
-        lines.append(
-            f"- {cmp_['a']} vs {cmp_['b']} (same dev texts): accuracy "
-            f"{100 * cmp_['accuracy_diff']:+.2f} points, paired bootstrap 95% CI "
-            f"[{100 * cmp_['ci95_low']:+.2f}, {100 * cmp_['ci95_high']:+.2f}], McNemar p = "
-            f"{cmp_['mcnemar_p']:.2g} ({cmp_['only_first_right']} vs {cmp_['only_second_right']} "
-            "discordant)"
-        )
+        lines.append(f"- {cmp_['a']} vs {cmp_['b']} (same dev texts): {_paired_text(cmp_)}")
     m = payload["machine"]
     lines.append(
         f"\nMachine: {m['cpu']}, {m['cores']} cores, load average at the end {m['load_avg']} "

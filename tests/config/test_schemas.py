@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from omegaconf import DictConfig, OmegaConf
 import topics
 from topics.cli.run import one_line
 from topics.config_schema import SCHEMAS, load_option
+from topics.config_schema.data import DATA_SCHEMAS
+from topics.data.records import FORMATS, known_keys
 from topics.paths import config_dir
 
 #: Groups that are not typed: Hydra's own, and the global-package groups (checked by the root).
@@ -193,14 +196,9 @@ def test_each_corpus_sets_the_consensus_default(overrides, expected):
     assert cfg.topic_model.consensus.enabled is expected
 
 
-@pytest.mark.parametrize("fmt", ["folder", "jsonl", "csv", "tsv", "parquet"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_the_readers_accept_every_key_of_their_formats_schema(fmt):
     """The readers list the data keys they accept by hand; a key added to a format's schema
     (as ``topic_consensus`` was) must be among them, or a valid config would be refused."""
-    from dataclasses import fields
-
-    from topics.config_schema.data import DATA_SCHEMAS
-    from topics.data.records import known_keys
-
     schema = {f.name for f in fields(DATA_SCHEMAS[f"base_{fmt}"])}
     assert schema <= known_keys(fmt), sorted(schema - known_keys(fmt))

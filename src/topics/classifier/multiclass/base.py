@@ -162,9 +162,13 @@ class SingleLabelClassifier:
         self.val_score_ = tune_score(
             self.tune_metric, y_val, softmax(val_scores, self.temperature_)
         )
+        if val_texts is None:  # every text fit was given: the carved split is among them
+            all_texts, y_all = texts, self._index(labels)
+        else:
+            all_texts, y_all = [*texts, *val], np.concatenate([y_train, y_val])
         refit = val_texts is None and self.refit and self.can_refit
         if refit:
-            self._refit(texts, self._index(labels))
+            self._refit(all_texts, y_all)
         n_val = len(val)
         self.trained_on_ = (
             f"all {len(texts)} training texts (settings chosen on a {n_val}-text stratified "
@@ -173,10 +177,7 @@ class SingleLabelClassifier:
             else f"{len(train)} training texts; the {n_val}-text validation split was used only "
             "for choices (hyperparameters, stopping, temperature)"
         )
-        if val_texts is None:
-            self._after_choices(texts, self._index(labels))
-        else:
-            self._after_choices([*texts, *val], np.concatenate([self._index(labels), y_val]))
+        self._after_choices(all_texts, y_all)
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
