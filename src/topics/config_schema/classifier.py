@@ -50,14 +50,22 @@ class ZeroshotConfig(TunedConfig):
 
 
 @dataclass
-class EmbedLinearConfig(TunedConfig):
-    """``method: embed_logreg``, ``embed_svm`` or ``topic_features`` (with use_probability)."""
+class LinearConfig(TunedConfig):
+    """A method with one linear model's ``C`` (the base of the schemas below)."""
 
     C: float = MISSING
 
 
 @dataclass
-class TopicFeaturesConfig(EmbedLinearConfig):
+class EmbedLinearConfig(LinearConfig):
+    """``method: embed_logreg`` or ``embed_svm``; ``mixtures`` > 0 adds synthetic paragraphs."""
+
+    mixtures: float = MISSING
+    mix_max_parts: int = MISSING
+
+
+@dataclass
+class TopicFeaturesConfig(LinearConfig):
     """``method: topic_features``."""
 
     use_probability: bool = MISSING
@@ -72,7 +80,7 @@ class EmbedKnnConfig(TunedConfig):
 
 
 @dataclass
-class TfidfLinearConfig(EmbedLinearConfig):
+class TfidfLinearConfig(LinearConfig):
     """``method: tfidf_linear``; ``min_df``/``max_df`` are counts (int) or shares (float)."""
 
     min_df: Any = MISSING
@@ -89,7 +97,7 @@ class SentenceMaxConfig(TunedConfig):
 
 
 @dataclass
-class StackedConfig(EmbedLinearConfig):
+class StackedConfig(LinearConfig):
     """``method: stacked``: a logistic regression over the members' out-of-fold scores."""
 
     members: list[Any] = MISSING
@@ -98,7 +106,7 @@ class StackedConfig(EmbedLinearConfig):
 
 
 @dataclass
-class SetfitConfig(EmbedLinearConfig):
+class SetfitConfig(LinearConfig):
     """``method: setfit``."""
 
     model: str = MISSING

@@ -21,6 +21,7 @@ from topics.classifier.methods.columns import (
     logistic,
     score_columns,
 )
+from topics.classifier.methods.mixing import mix_examples
 from topics.classifier.methods.zeroshot import unit_rows as _unit_rows
 from topics.data.types import InputError
 from topics.embedding.base import Embedder
@@ -38,6 +39,8 @@ class _EmbeddingLinear(ThemeClassifier):
         themes: Sequence[Theme | str],
         embedder: Embedder | None = None,
         C: float = 1.0,
+        mixtures: float = 0.0,
+        mix_max_parts: int = 4,
         grid: Mapping[str, Sequence[Any]] | None = None,
         inner_splits: int = 5,
         seed: int | None = None,
@@ -45,9 +48,20 @@ class _EmbeddingLinear(ThemeClassifier):
         super().__init__(themes, grid, inner_splits, seed)
         self.embedder = embedder
         self.C = C
+        self.mixtures = mixtures
+        self.mix_max_parts = mix_max_parts
 
     def _fit_core(self, data: Inputs, Y: np.ndarray) -> _EmbeddingLinear:
-        self.columns_ = fit_columns(type(self).make_model(self.C, self.seed), data.embeddings, Y)
+        X, labels = data.embeddings, Y
+        if self.mixtures < 0:
+            raise InputError(f"{self.method}.mixtures must be >= 0, got {self.mixtures!r}")
+        n_mix = int(round(self.mixtures * len(data)))
+        if n_mix:
+            mixed, mixed_labels = mix_examples(
+                data.texts, X, Y, n_mix, self.mix_max_parts, self.seed
+            )
+            X, labels = np.vstack([X, mixed]), np.vstack([Y, mixed_labels])
+        self.columns_ = fit_columns(type(self).make_model(self.C, self.seed), X, labels)
         return self
 
     def _score(self, data: Inputs) -> np.ndarray:
@@ -69,9 +83,12 @@ class EmbedLogRegClassifier(_EmbeddingLinear):
         themes: Themes or class names.
         embedder: Embeds units when ``embeddings=`` is not given.
         C: Inverse regularisation strength.
+        mixtures: Synthetic multi-theme examples added to each training part, per real example
+            (:func:`~topics.classifier.methods.mixing.mix_examples`; 0: none).
+        mix_max_parts: Most examples per synthetic mixture.
         grid: Hyperparameter grid (e.g. ``{"C": [0.1, 1, 10]}``).
         inner_splits: Most inner tuning splits.
-        seed: Seed of the solver and of unit-level tuning splits.
+        seed: Seed of the solver, of the mixtures and of unit-level tuning splits.
     """
 
     method = "embed_logreg"
@@ -85,9 +102,12 @@ class EmbedSVMClassifier(_EmbeddingLinear):
         themes: Themes or class names.
         embedder: Embeds units when ``embeddings=`` is not given.
         C: Inverse regularisation strength.
+        mixtures: Synthetic multi-theme examples added to each training part, per real example
+            (:func:`~topics.classifier.methods.mixing.mix_examples`; 0: none).
+        mix_max_parts: Most examples per synthetic mixture.
         grid: Hyperparameter grid (e.g. ``{"C": [0.1, 1, 10]}``).
         inner_splits: Most inner tuning splits.
-        seed: Seed of the solver and of unit-level tuning splits.
+        seed: Seed of the solver, of the mixtures and of unit-level tuning splits.
     """
 
     method = "embed_svm"
