@@ -21,6 +21,7 @@ OUT = ROOT / "experiments/theme_classifiers/mixing_fidelity.json"
 
 
 def unit(x: np.ndarray) -> np.ndarray:
+    """Return the rows of ``x`` scaled to unit length."""
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 

@@ -29,6 +29,7 @@ OUT = ROOT / "experiments/theme_classifiers"
 #: id prefixes of round 2 (authored_c.jsonl, authored_d.jsonl; see the data card)
 ROUND_2 = ("c", "d")
 METHODS = ["keywords", "zeroshot", "embed_logreg", "embed_svm", "sentence_max", "stacked"]
+METHODS += ["embed_logreg_mix", "stacked_mix"]  # added 2026-12-06 (mixtures)
 
 
 def run(methods: list[str]) -> dict:
@@ -64,9 +65,10 @@ def run(methods: list[str]) -> dict:
         for val in sorted(facts[col].unique())
     }
     results, record = {}, {"methods": {}}
+    entries = {e.get("name") or e["classifier"]: e for e in settings["methods"]}
     for name in methods:
         clf = build_classifier(
-            method_config({"classifier": name}, seed),
+            method_config(entries.get(name, {"classifier": name}), seed),
             themes,
             tokenizer=tokenizer,
             embedder=embedder,
