@@ -98,8 +98,11 @@ class Runs:
 def runs(tmp_path_factory) -> Runs:
     """Run the default job (figures on) and a k-means job on the seeds into one store.
 
-    Shared by the notebook tests and ``tests/pipeline/test_serving.py`` (which serves the
-    default run's theme model); nothing may add runs to this store.
+    Both tag themes with ``keywords``, not the default stack (two fits, ~2 minutes a job):
+    what these tests read is the logged run and its theme pipeline, whatever the classifier.
+    ``tests/pipeline/test_run_seeds.py`` runs the default classifier. Shared by the notebook
+    tests and ``tests/pipeline/test_serving.py`` (which serves the first run's theme model);
+    nothing may add runs to this store.
     """
     import mlflow
 
@@ -108,9 +111,9 @@ def runs(tmp_path_factory) -> Runs:
     from topics.tracking import resolve_tracking_uri
 
     root = tmp_path_factory.mktemp("nbroot")
-    cfg, out = compose_job(root, ["figures=true"], job="default")
+    cfg, out = compose_job(root, ["figures=true", "classifier=keywords"], job="default")
     first = run(cfg, out)
-    kmeans = ["topic_model/clustering=kmeans", "figures=false"]
+    kmeans = ["topic_model/clustering=kmeans", "figures=false", "classifier=keywords"]
     cfg_k, out_k = compose_job(root, kmeans, job="kmeans")
     second = run(cfg_k, out_k)
     mlflow.set_tracking_uri(None)

@@ -16,17 +16,23 @@ from topics.tracking import resolve_tracking_uri
 pytestmark = pytest.mark.slow
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+#: the cheapest real theme classifier, for jobs whose theme stage is not what they test
+KEYWORD_THEMES = "classifier=keywords"
 
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    """The default job run twice on the same root: cold cache, then warm cache."""
+    """The default job (themes by the default classifier), then a warm rerun of its topics.
+
+    The rerun tags themes with ``keywords``: the cache and the topics are what it checks, and the
+    default stack's two fits would add ~2 minutes to it.
+    """
     from jobcfg import compose_job
 
     root = tmp_path_factory.mktemp("root")
     cfg1, out1 = compose_job(root, job="first")
     first = run(cfg1, out1)
-    cfg2, out2 = compose_job(root, job="second")
+    cfg2, out2 = compose_job(root, [KEYWORD_THEMES], job="second")
     second = run(cfg2, out2)
     return cfg1, first, second
 
@@ -125,7 +131,14 @@ def test_a_failing_job_is_marked_failed(job_factory, tmp_path):
 
 
 def test_stability_mode_logs_refit_agreement(job_factory):
-    cfg, out = job_factory(["stability.enabled=true", "stability.n_runs=3", "figures=false"])
+    cfg, out = job_factory(
+        [
+            "stability.enabled=true",
+            "stability.n_runs=3",
+            "figures=false",
+            "stages=[data,preprocess,embedding,topic_model]",
+        ]
+    )
     result = run(cfg, out)
     m = result.metrics
     assert m["stability/n_runs"] == 3
@@ -171,6 +184,8 @@ def test_theme_stage_evaluates_tags_and_profiles(two_runs):
     ]:
         assert key in m, key
     assert 0.3 < m["themes/macro_f1"] <= 1.0
+    assert m["themes/macro_f1"] == m["themes/A/macro_f1"]
+    assert not any(k.startswith("themes/B/") for k in m)  # B is opt-in: five more fits
     assert m["themes/macro_f1_ci_low"] <= m["themes/macro_f1"] <= m["themes/macro_f1_ci_high"]
     themes_dir = first.output_dir / "themes"
     per_theme = pd.read_csv(themes_dir / "per_theme.csv")

@@ -107,6 +107,7 @@ def test_ctrl_c_marks_the_run_killed_and_leaves_the_cache_intact(tmp_path):
         f"paths.root_dir={tmp_path}",
         "preprocess=sentences",
         "embedding.batch_size=8",
+        "classifier=keywords",  # the rerun checks the cache; the default stack costs ~2 min
     ]
     proc = subprocess.Popen(
         cmd,
@@ -138,6 +139,7 @@ def test_ctrl_c_marks_the_run_killed_and_leaves_the_cache_intact(tmp_path):
         assert np.isfinite(np.load(vecs, mmap_mode="r")).all()
     assert not list(cache_root.rglob("*.corrupt"))
     # and a rerun completes, reusing what was cached
-    cfg, out = compose_job(tmp_path, ["preprocess=sentences", "figures=false"], job="rerun")
+    rerun = ["preprocess=sentences", "figures=false", "classifier=keywords"]
+    cfg, out = compose_job(tmp_path, rerun, job="rerun")
     result = run(cfg, out)
     assert result.metrics["data/n_units"] > 200

@@ -33,6 +33,7 @@ from topics.data.types import InputError
 
 if TYPE_CHECKING:
     from topics.context import Context
+    from topics.embedding.base import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,24 @@ class StageSettings:
 
 def _method_cfg(cfg: DictConfig) -> dict[str, Any]:
     return OmegaConf.to_container(cfg.classifier, resolve=True)  # type: ignore[return-value]
+
+
+def _embedder(ctx: Context) -> Embedder | None:
+    """Return the run's embedder, or one built from ``embedding`` if the classifier needs it.
+
+    A job without the ``embedding`` stage (``stages=[data,preprocess,themes]``) has no embedder;
+    a method that embeds (``stacked_mix``, the default) gets one, keywords-only methods none.
+    """
+    from topics.classifier.methods.registry import METHODS
+
+    if ctx.embedder is not None:
+        return ctx.embedder
+    method = METHODS.get(str(ctx.cfg.classifier.method))
+    if method is None or not method.needs_embeddings:
+        return None
+    from topics.embedding import build_embedder
+
+    return build_embedder(ctx.cfg.embedding, tokenizer=ctx.tokenizer(), compute=ctx.compute())
 
 
 def _gold_set(units: pd.DataFrame, Y: np.ndarray) -> LabeledSet:
@@ -203,7 +222,7 @@ def run_theme_stage(ctx: Context) -> None:
     units, vectors = pre.units, ctx.embeddings
     topics = None if ctx.topics is None else ctx.topics.assignments.topic.to_numpy()
     clf = build_classifier(
-        _method_cfg(cfg), themes, tokenizer=ctx.tokenizer(), embedder=ctx.embedder
+        _method_cfg(cfg), themes, tokenizer=ctx.tokenizer(), embedder=_embedder(ctx)
     )
     if clf.needs_topics and "authored" in st.training:
         raise InputError(
