@@ -1,4 +1,5 @@
-"""Synthetic multi-theme mixtures: what they are made of, and that only training parts make them."""
+"""The embedding members' training extras: synthetic multi-theme mixtures (made from training parts
+only) and the one-thread linear fits."""
 
 from __future__ import annotations
 
@@ -92,3 +93,27 @@ def test_a_negative_mixture_share_is_refused():
     model = EmbedLogRegClassifier(["a"], mixtures=-1.0)
     with pytest.raises(InputError, match="mixtures"):
         model._fit_core(Inputs(["x", "y"], np.eye(2)), np.array([[0], [1]], dtype=np.int8))
+
+
+def test_per_theme_linear_fits_run_with_one_blas_thread():
+    """``fit_columns`` pins BLAS to one thread (speed on small fits, and the same coefficients
+    whatever the machine's core count); the caller's thread count is restored afterwards."""
+    from threadpoolctl import threadpool_info
+
+    from topics.classifier.methods.columns import fit_columns
+
+    def blas_threads() -> set[int]:
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    seen: list[set[int]] = []
+
+    class Recorder:
+        def fit(self, X, y):
+            seen.append(blas_threads())
+            return self
+
+    before = blas_threads()
+    Y = np.array([[0, 1], [1, 0], [1, 1]], dtype=np.int8)
+    fit_columns(Recorder, np.eye(3), Y)
+    assert seen == [{1}, {1}]
+    assert blas_threads() == before

@@ -18,12 +18,14 @@ parts' embeddings, against 0.92 with its closest part and 0.68 between random ex
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
 from topics.data.types import InputError
 
 
+@lru_cache(maxsize=65536)
 def is_latin(text: str) -> bool:
     """Return whether ASCII letters outnumber CJK ideographs in ``text`` (English-like text)."""
     latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
