@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from topics.classifier.model.persist import save_classifier
 from topics.data.types import InputError
+
+if TYPE_CHECKING:
+    from mlflow.models import ModelSignature
 
 try:  # mlflow is a core dependency; the class below must subclass its PythonModel
     from mlflow.pyfunc import PythonModel
@@ -161,6 +165,22 @@ class ThemePipeline(PythonModel):
         return self.topic_ids[best], sims[np.arange(len(best)), best]
 
 
+def _signature(output: pd.DataFrame) -> ModelSignature:
+    """The model's signature: text in, ``output``'s columns out.
+
+    MLflow warns about every integer column it infers, because an integer *input* column cannot
+    hold a missing value at serving time. The only input here is ``text``; the integer columns
+    are outputs (topic id, theme count), which MLflow does not enforce, so that hint is dropped.
+    """
+    from mlflow.models import infer_signature
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=".*Inferred schema contains integer column", category=UserWarning
+        )
+        return infer_signature(INPUT_EXAMPLE, output)
+
+
 def log_theme_model(
     classifier: Any,
     *,
@@ -176,7 +196,6 @@ def log_theme_model(
 ) -> str:
     """Log the fitted pipeline into run ``run_id`` as a pyfunc model; return its model URI."""
     import mlflow
-    from mlflow.models import infer_signature
 
     emb_cfg = _plain(embedding_cfg)
     if emb_cfg.get("backend") not in SAVABLE_BACKENDS:
@@ -214,7 +233,7 @@ def log_theme_model(
             "artifacts": artifacts,
             "input_example": INPUT_EXAMPLE,
             "pip_requirements": _requirements(),
-            "signature": infer_signature(INPUT_EXAMPLE, output),
+            "signature": _signature(output),
         }
         active = mlflow.active_run()
         if active is not None and active.info.run_id == run_id:
