@@ -95,6 +95,16 @@ def main() -> None:
     py = sys.executable
     base = [py, "-m", "topics.cli.predict", "--tracking-uri", args.tracking_uri]
     base += ["--model-uri", args.model_uri] if args.model_uri else ["--experiment", args.experiment]
+    model = {"uri": args.model_uri, "classifier": None}
+    if not args.model_uri:  # the run topics-predict will load: record what is measured
+        from topics.cli.predict import latest_model_run
+
+        run = latest_model_run(args.tracking_uri, args.experiment)
+        model = {
+            "uri": run.data.tags["themes/model_uri"],
+            "classifier": run.data.params.get("classifier.name"),
+            "run_id": run.info.run_id,
+        }
     load_before = os.getloadavg()
     imports = [_timed([py, "-c", "import topics.cli.predict"], env) for _ in range(args.repeat)]
     pyfunc = [_timed([py, "-c", "import mlflow.pyfunc"], env) for _ in range(args.repeat)]
@@ -103,6 +113,7 @@ def main() -> None:
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "model": model,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "import_s": {"min": min(imports), "median": statistics.median(imports)},

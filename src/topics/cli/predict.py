@@ -19,7 +19,10 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
 
 #: a text tagged once after loading, so the tokenizer and embedder are ready for the first line
 WARMUP_TEXT = "银行部署大模型"
@@ -38,7 +41,12 @@ def _texts(args: argparse.Namespace) -> list[str]:
     return [line.strip() for line in sys.stdin if line.strip()]
 
 
-def _latest_model_uri(tracking_uri: str, experiment: str) -> str:
+def latest_model_run(tracking_uri: str, experiment: str) -> Run:
+    """The latest FINISHED run of ``experiment`` that logged a theme model.
+
+    The model's URI is the run's ``themes/model_uri`` tag. Exits with a one-line message when no
+    run has one.
+    """
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri)
@@ -54,9 +62,8 @@ def _latest_model_uri(tracking_uri: str, experiment: str) -> str:
         )
     )
     for run in runs:
-        uri = run.data.tags.get("themes/model_uri")
-        if uri:
-            return uri
+        if run.data.tags.get("themes/model_uri"):
+            return run
     raise SystemExit(
         f"topics-predict: no run of experiment {experiment!r} at {tracking_uri} has a "
         "theme model; run `topics-run` first or pass --model-uri"
@@ -100,7 +107,7 @@ def load_model(model_uri: str | None, tracking_uri: str, experiment: str) -> Any
 
     from topics.tracking.uri import scoped_tracking_uri
 
-    uri = model_uri or _latest_model_uri(tracking_uri, experiment)
+    uri = model_uri or latest_model_run(tracking_uri, experiment).data.tags["themes/model_uri"]
     with scoped_tracking_uri(tracking_uri):  # leaves no global state behind
         return mlflow.pyfunc.load_model(uri)
 
