@@ -224,6 +224,18 @@ def write_markdown(payload: dict[str, Any]) -> None:
     print(text)
 
 
+def merge_results(previous: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` (this invocation's rows) merged into the results file's ``previous`` content.
+
+    Rows of methods not run now are kept, and so are the recorded ``--paired`` comparisons,
+    except those that involve a method run now (its predictions changed).
+    """
+    mine = {r["method"] for r in payload["methods"]}
+    kept = [r for r in previous.get("methods", []) if r["method"] not in mine]
+    paired = [c for c in previous.get("paired", []) if not {c["a"], c["b"]} & mine]
+    return {**payload, "methods": kept + payload["methods"], "paired": paired}
+
+
 def gpu_name() -> str | None:
     """The CUDA device's name, or ``None``."""
     import torch
@@ -269,10 +281,8 @@ def main() -> None:
         if payload["gpu"]:
             print(f"GPU {payload['gpu']}: fine-tuning {row.get('finetune', {})}", flush=True)
         # re-read before writing: rows of other methods (or of a concurrent run) are kept
-        previous = json.loads(RESULTS.read_text("utf-8"))["methods"] if RESULTS.is_file() else []
-        mine = {r["method"] for r in payload["methods"]}
-        kept = [r for r in previous if r["method"] not in mine]
-        write_json(RESULTS, {**payload, "machine": machine(), "methods": kept + payload["methods"]})
+        previous = json.loads(RESULTS.read_text("utf-8")) if RESULTS.is_file() else {}
+        write_json(RESULTS, merge_results(previous, {**payload, "machine": machine()}))
     write_markdown(json.loads(RESULTS.read_text("utf-8")))
 
 

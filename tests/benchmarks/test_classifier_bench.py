@@ -40,3 +40,18 @@ def test_paired_runs_refuses_rows_without_kept_predictions_or_other_texts(tmp_pa
     rows[1] = _kept(tmp_path, "y", ["b", "a"], ["a", "b"])
     with pytest.raises(SystemExit, match="did not score the same dev texts"):
         bench.paired_runs(rows, "x", "y")
+
+
+def test_a_rerun_keeps_other_rows_and_the_comparisons_it_does_not_touch():
+    previous = {
+        "machine": "old",
+        "methods": [{"method": "a", "acc": 1}, {"method": "b", "acc": 2}, {"method": "c"}],
+        "paired": [{"a": "a", "b": "b"}, {"a": "b", "b": "c"}],
+    }
+    merged = bench.merge_results(previous, {"machine": "new", "methods": [{"method": "a"}]})
+    assert merged["machine"] == "new"
+    assert [r["method"] for r in merged["methods"]] == ["b", "c", "a"]
+    assert merged["methods"][-1] == {"method": "a"}
+    # the comparison with the rerun method is stale; the other one stays
+    assert merged["paired"] == [{"a": "b", "b": "c"}]
+    assert bench.merge_results({}, {"methods": []}) == {"methods": [], "paired": []}
