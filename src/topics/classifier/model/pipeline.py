@@ -169,8 +169,9 @@ def _signature(output: pd.DataFrame) -> ModelSignature:
     """The model's signature: text in, ``output``'s columns out.
 
     MLflow warns about every integer column it infers, because an integer *input* column cannot
-    hold a missing value at serving time. The only input here is ``text``; the integer columns
-    are outputs (topic id, theme count), which MLflow does not enforce, so that hint is dropped.
+    hold a missing value at serving time. The only input here is ``text``; the integer column is
+    an output (``topic``, the nearest topic's id), which MLflow does not enforce, so that hint is
+    dropped.
     """
     from mlflow.models import infer_signature
 
