@@ -98,7 +98,7 @@ def test_a_negative_mixture_share_is_refused():
 def test_per_theme_linear_fits_run_with_one_blas_thread():
     """``fit_columns`` pins BLAS to one thread (speed on small fits, and the same coefficients
     whatever the machine's core count); the caller's thread count is restored afterwards."""
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     from topics.classifier.methods.columns import fit_columns
 
@@ -112,8 +112,11 @@ def test_per_theme_linear_fits_run_with_one_blas_thread():
             seen.append(blas_threads())
             return self
 
-    before = blas_threads()
-    Y = np.array([[0, 1], [1, 0], [1, 1]], dtype=np.int8)
-    fit_columns(Recorder, np.eye(3), Y)
-    assert seen == [{1}, {1}]
-    assert blas_threads() == before
+    # start from two threads, so the test fails without the pin on any machine (also under
+    # OMP_NUM_THREADS=1, where BLAS would run one thread anyway)
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert blas_threads() == {2}
+        Y = np.array([[0, 1], [1, 0], [1, 1]], dtype=np.int8)
+        fit_columns(Recorder, np.eye(3), Y)
+        assert seen == [{1}, {1}]
+        assert blas_threads() == {2}
