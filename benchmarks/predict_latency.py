@@ -95,7 +95,7 @@ def main() -> None:
     py = sys.executable
     base = [py, "-m", "topics.cli.predict", "--tracking-uri", args.tracking_uri]
     base += ["--model-uri", args.model_uri] if args.model_uri else ["--experiment", args.experiment]
-    model = {"uri": args.model_uri, "classifier": None}
+    model = {"uri": args.model_uri, "classifier": None, "run_id": None}
     if not args.model_uri:  # the run topics-predict will load: record what is measured
         from topics.cli.predict import latest_model_run
 
