@@ -113,6 +113,31 @@ def test_seed_offset_moves_the_encoder_seed_not_the_split(headlines):
 
 
 @pytest.mark.slow
+def test_refit_fine_tunes_again_on_every_text_for_the_chosen_epochs(headlines):
+    from topics.classifier.multiclass import FinetuneClassifier
+    from topics.classifier.multiclass.base import softmax
+
+    class Spy(FinetuneClassifier):
+        def _refit(self, texts, y):
+            self.first_ = self.encoder_
+            self.refit_texts_ = list(texts)
+            super()._refit(texts, y)
+
+    (xt, yt), _, (xs, _) = headlines
+    kw = dict(epochs=2, patience=2, batch_size=16, max_length=24, progress=False, seed=3)
+    clf = Spy(val_size=0.25, refit=True, **kw).fit(xt[:80], list(yt[:80]))
+    first, final = clf.first_, clf.encoder_
+    assert clf.refit_texts_ == list(xt[:80])  # the validation split included
+    assert len(final.history_) == clf.best_params_["refit_epochs"] == first.best_epoch_
+    assert final.seed_ == first.seed_ == 3 and final is not first
+    assert "refitted" in clf.trained_on_
+    # the refitted encoder is the one that predicts, with the temperature chosen on validation
+    probs = clf.predict_proba(xs[:10])
+    assert np.allclose(probs, softmax(final.decision_function(xs[:10]), clf.temperature_))
+    assert not FinetuneClassifier().refit  # off unless asked for: a second fine-tuning run
+
+
+@pytest.mark.slow
 def test_multi_label_on_a_synthetic_problem():
     rng = np.random.default_rng(0)
     cues = ["银行贷款", "足球比赛", "手机芯片"]

@@ -22,10 +22,12 @@ NEW = {
     "lexical_nbsvm": LexicalClassifier,
     "finetune": FinetuneClassifier,
     "finetune_b": FinetuneClassifier,
+    "finetune_refit": FinetuneClassifier,
     "blend": BlendClassifier,
     "blend_2ft": BlendClassifier,
     "blend_lexical": BlendClassifier,
     "blend_nbsvm": BlendClassifier,
+    "blend_nbsvm_ftrefit": BlendClassifier,
 }
 
 
@@ -67,6 +69,18 @@ def test_second_encoder_differs_from_the_first_only_in_its_seed(tmp_path):
     assert differ == {"name", "seed_offset"}  # same split (seed 7), same recipe
     built = blend.builder(second)
     assert isinstance(built, FinetuneClassifier) and built.seed_offset == 1
+
+
+def test_refitted_encoder_differs_from_the_first_only_in_its_refit(tmp_path):
+    cfg, _ = compose_job(tmp_path, ["data=thucnews", "classifier=blend_nbsvm_ftrefit"])
+    blend = build_single_label(_method_cfg(cfg), root=cfg)
+    cfg, _ = compose_job(tmp_path, ["data=thucnews", "classifier=blend_nbsvm"])
+    plain = build_single_label(_method_cfg(cfg), root=cfg)
+    assert [m["name"] for m in blend.members] == ["lexical_svm", "lexical_nbsvm", "finetune_refit"]
+    first, refit = plain.members[2], blend.members[2]
+    assert {k for k in first if first[k] != refit[k]} == {"name", "refit"}
+    assert (first["refit"], refit["refit"]) == (False, True)
+    assert blend.builder(refit).refit and not blend.builder(first).refit
 
 
 def test_bad_blend_members_and_theme_use_fail_clearly(tmp_path):

@@ -5,9 +5,10 @@ rest (train minus validation) and makes its own choices on the split (hyperparam
 stopping, a softmax temperature of its scores); the blend then fits the member weights on the same
 split, on a grid over the simplex (step ``weight_step``), for ``objective``. The weights are thus
 fitted on the members' out-of-sample predictions. With ``refit_members`` (the default), the
-members that can be refitted cheaply (the lexical models) are then refitted on train +
-validation with their choices and temperature kept, so they learn from every training text; the
-fine-tuned encoder stays as trained on train minus validation (refitting it would double the job).
+members whose config asks for it (``refit``: the lexical models by default) are then refitted on
+train + validation with their choices and temperature kept, so they learn from every training
+text; the fine-tuned encoder stays as trained on train minus validation unless its config sets
+``refit`` (``finetune_refit``: a second fine-tuning run, about doubling the job).
 
 The objective at the fitted weights is in-sample for the weights, so a blend with more members
 never scores worse on it. To compare blends with different members, :func:`cross_fitted_scores`

@@ -1,8 +1,9 @@
 """``classifier=finetune`` on a single-label corpus: the encoder fine-tuned with a softmax head.
 
 The encoder is trained on the training texts minus the validation split, which picks the epoch
-(early stopping) and the softmax temperature; it is not refitted on the validation split (one
-more fine-tuning run would double the cost).
+(early stopping) and the softmax temperature. With ``refit`` (off by default: it is a second
+fine-tuning run, about doubling the cost), it is then trained again from the pretrained encoder on
+every training text, for the chosen number of epochs, with the temperature kept.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ class FinetuneClassifier(SingleLabelClassifier):
             split), so a blend can hold two encoders that differ only in their seed.
         bucket_pool: Batches of similar length from pools of this many batches (less
             padding, faster epochs); ``None``: plain shuffling.
+        refit: Train again on every training text (validation split included) for the best
+            epoch count, once the choices are made; in a blend, once the weights are fitted.
     """
 
     method = "finetune"
-    can_refit = False
+    can_refit = True
 
     def __init__(
         self,
@@ -64,8 +67,9 @@ class FinetuneClassifier(SingleLabelClassifier):
         seed: int | None = None,
         seed_offset: int = 0,
         bucket_pool: int | None = None,
+        refit: bool = False,
     ) -> None:
-        super().__init__(val_size, False, seed)
+        super().__init__(val_size, refit, seed)
         self.seed_offset = seed_offset
         self.model = model
         self.lr = lr
@@ -103,14 +107,26 @@ class FinetuneClassifier(SingleLabelClassifier):
             "progress",
             "bucket_pool",
         )
-        seed = self.seed + self.seed_offset if self.seed is not None else None
-        self.encoder_ = EncoderClassifier(
-            problem="single_label", seed=seed, **{k: getattr(self, k) for k in keys}
-        ).fit(train, y, val, y_val)
+        self.encoder_ = self._encoder(**{k: getattr(self, k) for k in keys})
+        self.encoder_.fit(train, y, val, y_val)
         self.best_params_ = {
             "epochs_run": len(self.encoder_.history_),
             "best_epoch": self.encoder_.best_epoch_,
         }
+
+    def _encoder(self, **params: object) -> EncoderClassifier:
+        seed = self.seed + self.seed_offset if self.seed is not None else None
+        return EncoderClassifier(problem="single_label", seed=seed, **params)  # type: ignore[arg-type]
+
+    def _refit(self, texts: list[str], y: np.ndarray) -> None:
+        """Fine-tune afresh on every text for the chosen epoch count (no validation left)."""
+        epochs = int(self.best_params_["best_epoch"])
+        params = {
+            k: v for k, v in self.encoder_.get_params().items() if k not in {"problem", "seed"}
+        }
+        self.encoder_ = self._encoder(**{**params, "epochs": epochs})
+        self.encoder_.fit(texts, y)
+        self.best_params_ = {**self.best_params_, "refit_epochs": epochs}
 
     def _scores(self, texts: list[str]) -> np.ndarray:
         return self.encoder_.decision_function(texts)
