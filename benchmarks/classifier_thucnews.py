@@ -198,8 +198,8 @@ def render(payload: dict[str, Any]) -> str:
         cmp_ = r.get("blend_vs_best_member")
         if cmp_:
             lines.append(
-                f"- {r['method']} vs its best member ({cmp_['best_member']}, trained on train minus "
-                f"validation): {_paired_text(cmp_)}"
+                f"- {r['method']} vs its best member ({cmp_['best_member']}, as the blend holds it): "
+                f"{_paired_text(cmp_)}"
             )
     for cmp_ in payload.get("paired", []):
         lines.append(f"- {cmp_['a']} vs {cmp_['b']} (same dev texts): {_paired_text(cmp_)}")
