@@ -9,8 +9,15 @@ questions of the validation split it carved, never of dev:
   cross-fitted on the same five stratified folds, the C choice redone inside each fold.
 - ``knn`` (2026-12-05 (d)): does a nearest-neighbour view of the fine-tuned encoder (cosine
   neighbours among the training headlines in its mean-pooled states) add to the blend?
+- ``lr`` (2026-12-06 (g)): does the fine-tuned member do better with another peak learning rate
+  (``--lrs``)? Each variant is trained on the same split and blended with the same lexical
+  members; its checkpoint lands in the cache, where a job with that setting finds it.
+
+The blend is fitted with ``refit_members=false``: a refitted member has trained on the validation
+split, and its probabilities there would be in-sample.
 
     python scripts/blend_probe.py --probes stack knn
+    python scripts/blend_probe.py --probes lr --lrs 5e-5 2e-4
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from omegaconf import DictConfig
     from sklearn.linear_model import LogisticRegression
 
     from topics.classifier.finetune.trainer import EncoderClassifier
+    from topics.classifier.multiclass.blend import BlendClassifier
 
 REPO = Path(__file__).resolve().parents[1]
 STACK_CS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -138,13 +147,53 @@ def knn_member(
     return best, found[best], scores
 
 
+def lr_variant(cfg: DictConfig, texts: list[str], labels: list[str], lr: float) -> dict:
+    """Fit the blend with its fine-tuned member at peak learning rate ``lr``; validation only."""
+    from omegaconf import OmegaConf
+
+    from topics.classifier.multiclass import build_single_label
+    from topics.classifier.multiclass.registry import member_config
+    from topics.tokenize import build_tokenizer
+
+    members = [
+        {**member_config(m, root=cfg), "lr": lr} if m == "finetune" else m
+        for m in cfg.classifier.members
+    ]
+    blend = build_single_label(
+        {**OmegaConf.to_container(cfg.classifier, resolve=True), "members": members},
+        tokenizer=build_tokenizer(cfg.tokenizer),
+        root=cfg,
+    )
+    start = time.perf_counter()
+    blend.fit(texts, labels)
+    fit_s = time.perf_counter() - start
+    cross = {k: v for k, v in blend.best_params_.items() if k.startswith("cross_fitted/")}
+    return {**_lr_summary(blend, cross), "fit_s": fit_s}
+
+
+def _lr_summary(blend: BlendClassifier, cross: dict) -> dict:
+    """The fine-tuned member's validation scores, the weights and the cross-fitted blend."""
+    encoder = dict(blend.members_)["finetune"].encoder_
+    return {
+        "member_val": blend.member_val_scores_["finetune"],
+        "epochs": [r.get("val_accuracy") for r in encoder.history_],
+        "weights": {k: v for k, v in blend.best_params_.items() if k.startswith("weight/")},
+        "cross_fitted": {k.split("/")[-1]: v for k, v in cross.items()},
+    }
+
+
 def main() -> None:
     """Fit the blend, run the probes, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--classifier", default="blend_nbsvm")
-    parser.add_argument("--probes", nargs="+", choices=("stack", "knn"), default=["stack", "knn"])
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/blend_probes.json")
+    parser.add_argument(
+        "--probes", nargs="+", choices=("stack", "knn", "lr"), default=["stack", "knn"]
+    )
+    parser.add_argument("--lrs", nargs="+", type=float, default=[5e-5, 2e-4])
+    parser.add_argument("--out", type=Path, default=None, help="default: results/<probes>.json")
     args = parser.parse_args()
+    name = "blend_probes" if args.probes != ["lr"] else "finetune_lr_probe"
+    out = args.out or REPO / "benchmarks" / "results" / f"{name}.json"
     from hydra import compose, initialize_config_dir
 
     from topics.classifier.multiclass import build_single_label
@@ -157,7 +206,12 @@ def main() -> None:
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         cfg = compose(
             config_name="config",
-            overrides=[f"paths.root_dir={REPO}", "data=thucnews", f"classifier={args.classifier}"],
+            overrides=[
+                f"paths.root_dir={REPO}",
+                "data=thucnews",
+                f"classifier={args.classifier}",
+                "classifier.refit_members=false",
+            ],
         )
     texts, labels = load_labeled(cfg.data, "train")
     blend = build_single_label(cfg.classifier, tokenizer=build_tokenizer(cfg.tokenizer), root=cfg)
@@ -192,7 +246,12 @@ def main() -> None:
             "weights": weights.tolist(),
             "blend": cross_fitted_scores([*probas, knn], y[val_rows], 0.05, "log_loss", seed=seed),
         }
-    args.out.write_text(json.dumps(report, indent=2, default=float) + "\n", encoding="utf-8")
+    if "lr" in args.probes:
+        report["lr"] = {
+            "1e-4 (the recipe's)": _lr_summary(blend, report["blend"]),
+            **{f"{lr:g}": lr_variant(cfg, texts, labels, lr) for lr in args.lrs},
+        }
+    out.write_text(json.dumps(report, indent=2, default=float) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2, default=float))
 
 
