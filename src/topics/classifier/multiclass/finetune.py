@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 
 from topics.classifier.finetune import EncoderClassifier
 from topics.classifier.multiclass.base import SingleLabelClassifier
@@ -107,24 +108,19 @@ class FinetuneClassifier(SingleLabelClassifier):
             "progress",
             "bucket_pool",
         )
-        self.encoder_ = self._encoder(**{k: getattr(self, k) for k in keys})
+        seed = self.seed + self.seed_offset if self.seed is not None else None
+        params = {k: getattr(self, k) for k in keys}
+        self.encoder_ = EncoderClassifier(problem="single_label", seed=seed, **params)
         self.encoder_.fit(train, y, val, y_val)
         self.best_params_ = {
             "epochs_run": len(self.encoder_.history_),
             "best_epoch": self.encoder_.best_epoch_,
         }
 
-    def _encoder(self, **params: object) -> EncoderClassifier:
-        seed = self.seed + self.seed_offset if self.seed is not None else None
-        return EncoderClassifier(problem="single_label", seed=seed, **params)  # type: ignore[arg-type]
-
     def _refit(self, texts: list[str], y: np.ndarray) -> None:
         """Fine-tune afresh on every text for the chosen epoch count (no validation left)."""
         epochs = int(self.best_params_["best_epoch"])
-        params = {
-            k: v for k, v in self.encoder_.get_params().items() if k not in {"problem", "seed"}
-        }
-        self.encoder_ = self._encoder(**{**params, "epochs": epochs})
+        self.encoder_ = clone(self.encoder_).set_params(epochs=epochs)
         self.encoder_.fit(texts, y)
         self.best_params_ = {**self.best_params_, "refit_epochs": epochs}
 
