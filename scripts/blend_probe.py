@@ -12,12 +12,15 @@ questions of the validation split it carved, never of dev:
 - ``lr`` (2026-12-06 (g)): does the fine-tuned member do better with another peak learning rate
   (``--lrs``)? Each variant is trained on the same split and blended with the same lexical
   members; its checkpoint lands in the cache, where a job with that setting finds it.
+- ``fgm`` (2026-12-06 (h)): does adversarial training of the fine-tuned member (FGM on its token
+  embeddings, ``--fgm-epsilons``) help it and the blend? Same split, members and cache as ``lr``.
 
 The blend is fitted with ``refit_members=false``: a refitted member has trained on the validation
 split, and its probabilities there would be in-sample.
 
     python scripts/blend_probe.py --probes stack knn
     python scripts/blend_probe.py --probes lr --lrs 5e-5 2e-4
+    python scripts/blend_probe.py --probes fgm --fgm-epsilons 1.0
 """
 
 from __future__ import annotations
@@ -147,8 +150,8 @@ def knn_member(
     return best, found[best], scores
 
 
-def lr_variant(cfg: DictConfig, texts: list[str], labels: list[str], lr: float) -> dict:
-    """Fit the blend with its fine-tuned member at peak learning rate ``lr``; validation only."""
+def member_variant(cfg: DictConfig, texts: list[str], labels: list[str], **settings: float) -> dict:
+    """Fit the blend with its fine-tuned member changed by ``settings``; validation only."""
     from omegaconf import OmegaConf
 
     from topics.classifier.multiclass import build_single_label
@@ -156,7 +159,7 @@ def lr_variant(cfg: DictConfig, texts: list[str], labels: list[str], lr: float) 
     from topics.tokenize import build_tokenizer
 
     members = [
-        {**member_config(m, root=cfg), "lr": lr} if m == "finetune" else m
+        {**member_config(m, root=cfg), **settings} if m == "finetune" else m
         for m in cfg.classifier.members
     ]
     blend = build_single_label(
@@ -168,15 +171,17 @@ def lr_variant(cfg: DictConfig, texts: list[str], labels: list[str], lr: float) 
     blend.fit(texts, labels)
     fit_s = time.perf_counter() - start
     cross = {k: v for k, v in blend.best_params_.items() if k.startswith("cross_fitted/")}
-    return {**_lr_summary(blend, cross), "fit_s": fit_s}
+    return {**_member_summary(blend, cross), "fit_s": fit_s}
 
 
-def _lr_summary(blend: BlendClassifier, cross: dict) -> dict:
+def _member_summary(blend: BlendClassifier, cross: dict) -> dict:
     """The fine-tuned member's validation scores, the weights and the cross-fitted blend."""
     encoder = dict(blend.members_)["finetune"].encoder_
     return {
         "member_val": blend.member_val_scores_["finetune"],
         "epochs": [r.get("val_accuracy") for r in encoder.history_],
+        "fine_tune_s": float(encoder.fit_seconds_),
+        "examples_per_s": [r.get("examples_per_s") for r in encoder.history_],
         "weights": {k: v for k, v in blend.best_params_.items() if k.startswith("weight/")},
         "cross_fitted": {k.split("/")[-1]: v for k, v in cross.items()},
     }
@@ -187,12 +192,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--classifier", default="blend_nbsvm")
     parser.add_argument(
-        "--probes", nargs="+", choices=("stack", "knn", "lr"), default=["stack", "knn"]
+        "--probes", nargs="+", choices=("stack", "knn", "lr", "fgm"), default=["stack", "knn"]
     )
     parser.add_argument("--lrs", nargs="+", type=float, default=[5e-5, 2e-4])
+    parser.add_argument("--fgm-epsilons", nargs="+", type=float, default=[1.0])
     parser.add_argument("--out", type=Path, default=None, help="default: results/<probes>.json")
     args = parser.parse_args()
-    name = "blend_probes" if args.probes != ["lr"] else "finetune_lr_probe"
+    single = {"lr": "finetune_lr_probe", "fgm": "finetune_fgm_probe"}
+    name = single.get(args.probes[0], "blend_probes") if len(args.probes) == 1 else "blend_probes"
     out = args.out or REPO / "benchmarks" / "results" / f"{name}.json"
     from hydra import compose, initialize_config_dir
 
@@ -248,8 +255,16 @@ def main() -> None:
         }
     if "lr" in args.probes:
         report["lr"] = {
-            "1e-4 (the recipe's)": _lr_summary(blend, report["blend"]),
-            **{f"{lr:g}": lr_variant(cfg, texts, labels, lr) for lr in args.lrs},
+            "1e-4 (the recipe's)": _member_summary(blend, report["blend"]),
+            **{f"{lr:g}": member_variant(cfg, texts, labels, lr=lr) for lr in args.lrs},
+        }
+    if "fgm" in args.probes:
+        report["fgm"] = {
+            "0 (plain)": _member_summary(blend, report["blend"]),
+            **{
+                f"{eps:g}": member_variant(cfg, texts, labels, fgm_epsilon=eps)
+                for eps in args.fgm_epsilons
+            },
         }
     out.write_text(json.dumps(report, indent=2, default=float) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2, default=float))

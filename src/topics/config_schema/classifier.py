@@ -153,6 +153,7 @@ class SingleLabelFinetuneConfig(FinetuneConfig):
     val_size: float = MISSING
     seed_offset: int = MISSING
     bucket_pool: int | None = MISSING
+    fgm_epsilon: float = MISSING
     refit: bool = MISSING
 
 

@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from math import inf
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -20,6 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from topics.classifier.finetune import checkpoint as ckpt
+from topics.classifier.finetune.adversarial import adversarial_backward
 from topics.classifier.finetune.batches import Encoded, batches, bucket_order, encode
 from topics.classifier.finetune.device import autocast, resolve_device, resolve_precision
 from topics.classifier.finetune.optim import adamw, one_cycle, progress_bar, seed_everything
@@ -67,6 +69,9 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
         bucket_pool: ``None``: each epoch shuffles the texts. An int: shuffle, then sort pools
             of that many batches by length, so batches need little padding (see
             :func:`~topics.classifier.finetune.batches.bucket_order`).
+        fgm_epsilon: ``0``: plain training. Above 0: adversarial training (FGM, see
+            :mod:`~topics.classifier.finetune.adversarial`), a step of this L2 length on the
+            token embeddings; each step costs about two.
     """
 
     def __init__(
@@ -89,6 +94,7 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
         progress: bool = True,
         callbacks: Sequence[EpochCallback] | None = None,
         bucket_pool: int | None = None,
+        fgm_epsilon: float = 0.0,
     ) -> None:
         self.model = model
         self.problem = problem
@@ -108,6 +114,7 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
         self.progress = progress
         self.callbacks = callbacks
         self.bucket_pool = bucket_pool
+        self.fgm_epsilon = fgm_epsilon
 
     # --- inputs ---------------------------------------------------------------------------
 
@@ -121,12 +128,14 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
         pool = self.bucket_pool
         if pool is not None and (isinstance(pool, bool) or not isinstance(pool, int) or pool < 1):
             raise InputError(f"finetune.bucket_pool must be null or an integer >= 1, got {pool!r}")
-        if not 0.0 <= float(self.warmup) < 1.0:
-            raise InputError(f"finetune.warmup must be in [0, 1), got {self.warmup!r}")
-        if not 0.0 <= float(self.label_smoothing) < 1.0:
-            raise InputError(
-                f"finetune.label_smoothing must be in [0, 1), got {self.label_smoothing!r}"
-            )
+        for name, high in (("warmup", 1.0), ("label_smoothing", 1.0), ("fgm_epsilon", inf)):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value < high
+            ):
+                raise InputError(f"finetune.{name} must be a number in [0, {high}), got {value!r}")
 
     def _targets(self, y: Any, n: int, fitting: bool) -> np.ndarray:
         """Return class indices (single-label) or a float 0/1 matrix (multi-label)."""
@@ -258,6 +267,8 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
 
     def _identity(self) -> dict[str, Any]:
         skip = {"device", "progress", "checkpoint_dir", "callbacks"}
+        if not self.fgm_epsilon:
+            skip.add("fgm_epsilon")  # off: the fingerprint of checkpoints made before the key
         return {k: v for k, v in self.get_params().items() if k not in skip}
 
     def _loss(self, logits: torch.Tensor, target: torch.Tensor, smoothing: float) -> torch.Tensor:
@@ -295,6 +306,15 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
             loss = self._loss(logits, y, float(self.label_smoothing))
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
+            if self.fgm_epsilon:
+                adversarial_backward(
+                    net,
+                    (ids, mask),
+                    lambda out, y=y: self._loss(out, y, float(self.label_smoothing)),
+                    float(self.fgm_epsilon),
+                    scaler,
+                    (self.device_, self.precision_),
+                )
             scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(net.parameters(), MAX_GRAD_NORM)
             scaler.step(optimizer)

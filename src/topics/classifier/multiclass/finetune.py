@@ -41,6 +41,8 @@ class FinetuneClassifier(SingleLabelClassifier):
             split), so a blend can hold two encoders that differ only in their seed.
         bucket_pool: Batches of similar length from pools of this many batches (less
             padding, faster epochs); ``None``: plain shuffling.
+        fgm_epsilon: ``0``: plain training; above 0: adversarial training on the token
+            embeddings with steps of this length (FGM; each step costs about two).
         refit: Train again on every training text (validation split included) for the best
             epoch count, once the choices are made; in a blend, once the weights are fitted.
     """
@@ -68,6 +70,7 @@ class FinetuneClassifier(SingleLabelClassifier):
         seed: int | None = None,
         seed_offset: int = 0,
         bucket_pool: int | None = None,
+        fgm_epsilon: float = 0.0,
         refit: bool = False,
     ) -> None:
         super().__init__(val_size, refit, seed)
@@ -87,6 +90,7 @@ class FinetuneClassifier(SingleLabelClassifier):
         self.checkpoint_dir = checkpoint_dir
         self.progress = progress
         self.bucket_pool = bucket_pool
+        self.fgm_epsilon = fgm_epsilon
 
     def _fit_choose(
         self, train: list[str], y: np.ndarray, val: list[str], y_val: np.ndarray
@@ -107,6 +111,7 @@ class FinetuneClassifier(SingleLabelClassifier):
             "checkpoint_dir",
             "progress",
             "bucket_pool",
+            "fgm_epsilon",
         )
         seed = self.seed + self.seed_offset if self.seed is not None else None
         params = {k: getattr(self, k) for k in keys}

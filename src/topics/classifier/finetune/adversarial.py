@@ -1,0 +1,76 @@
+"""Adversarial training on the word embeddings (FGM: the fast gradient method).
+
+Miyato, Dai & Goodfellow (2017), "Adversarial training methods for semi-supervised text
+classification": after the clean backward pass, the token-embedding matrix is moved by
+``epsilon`` along its normalized gradient, the batch's loss is computed and backpropagated once
+more (its gradients add to the clean ones), and the matrix is put back before the optimizer step.
+Each step costs about two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+    from topics.classifier.finetune.network import EncoderHead
+
+
+@contextmanager
+def perturbed_embeddings(net: EncoderHead, epsilon: float) -> Iterator[bool]:
+    """Move the input embeddings along their gradient by ``epsilon`` (L2) inside the block.
+
+    Yields whether the embeddings were moved (not when their gradient is missing, zero or not
+    finite: the block then sees the clean weights). They are restored on exit, whatever happens.
+    """
+    import torch
+
+    weight = net.encoder.get_input_embeddings().weight
+    grad = weight.grad
+    rows = None
+    if grad is not None:
+        norm = torch.linalg.vector_norm(grad.float())
+        if torch.isfinite(norm) and norm > 0:
+            # only the batch's tokens have a gradient: move (and later restore) just those rows
+            rows = grad.detach().abs().sum(dim=1).nonzero().squeeze(1)
+    if rows is None:
+        yield False
+        return
+    with torch.no_grad():
+        clean = weight[rows].clone()
+        weight[rows] += (epsilon / norm) * grad[rows].to(weight.dtype)
+    try:
+        yield True
+    finally:
+        with torch.no_grad():
+            weight[rows] = clean
+
+
+def adversarial_backward(
+    net: EncoderHead,
+    batch: tuple[torch.Tensor, torch.Tensor],
+    loss_of: Callable[[torch.Tensor], torch.Tensor],
+    epsilon: float,
+    scaler: torch.amp.GradScaler,
+    precision: tuple[str, str],
+) -> None:
+    """After the clean backward pass: backpropagate the loss at the perturbed embeddings too.
+
+    Args:
+        net: The network, its gradients holding the clean pass's.
+        batch: Its ``(input_ids, attention_mask)``.
+        loss_of: Logits -> the loss of the batch.
+        epsilon: L2 length of the step of the embedding matrix.
+        scaler: The loop's gradient scaler (fp16 only; a no-op otherwise).
+        precision: ``(device, precision)`` for autocast.
+    """
+    from topics.classifier.finetune.device import autocast
+
+    with perturbed_embeddings(net, epsilon) as moved:
+        if moved:
+            with autocast(*precision):
+                logits = net(*batch)
+            scaler.scale(loss_of(logits)).backward()
