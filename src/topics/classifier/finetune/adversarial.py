@@ -1,21 +1,20 @@
 """Adversarial training on the word embeddings (FGM: the fast gradient method).
 
 Miyato, Dai & Goodfellow (2017), "Adversarial training methods for semi-supervised text
-classification": after the clean backward pass, the token-embedding matrix is moved by
-``epsilon`` along its normalized gradient, the batch's loss is computed and backpropagated once
-more (its gradients add to the clean ones), and the matrix is put back before the optimizer step.
-Each step costs about two.
+classification": after the clean backward pass, the token embeddings are moved by ``epsilon``
+along their normalized gradient (only the rows of the batch's tokens have one), the batch's loss
+is computed and backpropagated once more (its gradients add to the clean ones), and the rows are
+put back before the optimizer step. Each step costs about two. The training loop
+(``trainer.EncoderClassifier``) makes the extra pass inside :func:`perturbed_embeddings`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import torch
-
     from topics.classifier.finetune.network import EncoderHead
 
 
@@ -47,30 +46,3 @@ def perturbed_embeddings(net: EncoderHead, epsilon: float) -> Iterator[bool]:
     finally:
         with torch.no_grad():
             weight[rows] = clean
-
-
-def adversarial_backward(
-    net: EncoderHead,
-    batch: tuple[torch.Tensor, torch.Tensor],
-    loss_of: Callable[[torch.Tensor], torch.Tensor],
-    epsilon: float,
-    scaler: torch.amp.GradScaler,
-    precision: tuple[str, str],
-) -> None:
-    """After the clean backward pass: backpropagate the loss at the perturbed embeddings too.
-
-    Args:
-        net: The network, its gradients holding the clean pass's.
-        batch: Its ``(input_ids, attention_mask)``.
-        loss_of: Logits -> the loss of the batch.
-        epsilon: L2 length of the step of the embedding matrix.
-        scaler: The loop's gradient scaler (fp16 only; a no-op otherwise).
-        precision: ``(device, precision)`` for autocast.
-    """
-    from topics.classifier.finetune.device import autocast
-
-    with perturbed_embeddings(net, epsilon) as moved:
-        if moved:
-            with autocast(*precision):
-                logits = net(*batch)
-            scaler.scale(loss_of(logits)).backward()

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from topics.classifier.finetune import checkpoint as ckpt
-from topics.classifier.finetune.adversarial import adversarial_backward
+from topics.classifier.finetune.adversarial import perturbed_embeddings
 from topics.classifier.finetune.batches import Encoded, batches, bucket_order, encode
 from topics.classifier.finetune.device import autocast, resolve_device, resolve_precision
 from topics.classifier.finetune.optim import adamw, one_cycle, progress_bar, seed_everything
@@ -299,22 +299,22 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
         else:
             order = bucket_order(data.lengths, self.batch_size, int(self.bucket_pool), rng)
         losses, seen, t0 = [], 0, time.perf_counter()
-        for idx, ids, mask in batches(data, order, self.batch_size, self.device_):
-            y = torch.as_tensor(target[idx], device=self.device_)
+        smoothing = float(self.label_smoothing)
+
+        def batch_loss(ids: torch.Tensor, mask: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             with autocast(self.device_, self.precision_):
                 logits = net(ids, mask)
-            loss = self._loss(logits, y, float(self.label_smoothing))
+            return self._loss(logits, y, smoothing)
+
+        for idx, ids, mask in batches(data, order, self.batch_size, self.device_):
+            y = torch.as_tensor(target[idx], device=self.device_)
+            loss = batch_loss(ids, mask, y)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
-            if self.fgm_epsilon:
-                adversarial_backward(
-                    net,
-                    (ids, mask),
-                    lambda out, y=y: self._loss(out, y, float(self.label_smoothing)),
-                    float(self.fgm_epsilon),
-                    scaler,
-                    (self.device_, self.precision_),
-                )
+            if self.fgm_epsilon:  # FGM: the loss at the moved embeddings adds its gradient
+                with perturbed_embeddings(net, float(self.fgm_epsilon)) as moved:
+                    if moved:
+                        scaler.scale(batch_loss(ids, mask, y)).backward()
             scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(net.parameters(), MAX_GRAD_NORM)
             scaler.step(optimizer)
