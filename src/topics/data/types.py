@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,3 +34,22 @@ class Document:
 
 class InputError(ValueError):
     """Bad input: the message names the file, line or field and says what to do."""
+
+
+def text_list(texts: Sequence[str], where: str) -> list[str]:
+    """Return ``texts`` as a list of strings, or raise :class:`InputError` naming ``where``.
+
+    A single string (a common slip for a list of one) and any non-string item are refused.
+    """
+    if isinstance(texts, str | bytes):
+        raise InputError(
+            f"{where} got a single string; pass a sequence of texts (wrap one string in a list: "
+            "[text])"
+        )
+    items = list(texts)
+    bad = next((i for i, t in enumerate(items) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise InputError(
+            f"{where} #{bad} is {type(items[bad]).__name__}, not str; pass decoded strings only"
+        )
+    return items

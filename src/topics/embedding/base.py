@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from topics.data.types import InputError
+from topics.data.types import InputError, text_list
 
 
 class ModelNotAvailableError(RuntimeError):
@@ -58,23 +58,12 @@ class FittableEmbedder(Embedder, Protocol):
 
 
 def check_texts(texts: Sequence[str]) -> list[str]:
-    """Validate a batch of texts and return it as a list.
+    """Validate a batch of texts to embed and return it as a list (see :func:`text_list`).
 
     Raises:
         InputError: ``texts`` is a single string, or an item is not a string.
-
     """
-    if isinstance(texts, str | bytes):
-        raise InputError(
-            "embed() expects a sequence of texts, got a single string; wrap it in a list: [text]"
-        )
-    items = list(texts)
-    for i, item in enumerate(items):
-        if not isinstance(item, str):
-            raise InputError(
-                f"embed() text #{i} is {type(item).__name__}, not str; pass decoded strings only"
-            )
-    return items
+    return text_list(texts, "embed()")
 
 
 def positive_int(value: Any, field: str, *, optional: bool = False) -> None:

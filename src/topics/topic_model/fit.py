@@ -15,7 +15,7 @@ from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA, IncrementalPCA
 from umap import UMAP
 
-from topics.data.types import InputError
+from topics.data.types import InputError, text_list
 from topics.topic_model.bertopic_compat import (
     mark_units,
     set_assignments,
@@ -73,9 +73,7 @@ def _check_inputs(
     unit_ids: Sequence[str] | None,
     doc_ids: Sequence[str] | None,
 ) -> tuple[list[str], np.ndarray, list[str], list[str]]:
-    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
-        raise InputError("fit_topics: texts must be a list of str (one per unit)")
-    texts = list(texts)
+    texts = text_list(texts, "fit_topics: texts (one per unit)")
     vectors = np.asarray(embeddings, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[0] != len(texts):
         raise InputError(

@@ -25,7 +25,7 @@ from topics.classifier.finetune.adversarial import perturbed_embeddings
 from topics.classifier.finetune.batches import Encoded, batches, bucket_order, encode
 from topics.classifier.finetune.device import autocast, resolve_device, resolve_precision
 from topics.classifier.finetune.optim import adamw, one_cycle, progress_bar, seed_everything
-from topics.data.types import InputError
+from topics.data.types import InputError, text_list
 
 if TYPE_CHECKING:
     import torch
@@ -191,11 +191,11 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
 
         start = time.perf_counter()
         self._check()
-        texts = _text_list(texts, "texts")
+        texts = text_list(texts, "finetune texts")
         target = self._targets(y, len(texts), fitting=True)
         val = None
         if val_texts is not None:
-            vt = _text_list(val_texts, "val_texts")
+            vt = text_list(val_texts, "finetune val_texts")
             val = (vt, self._targets(val_y, len(vt), fitting=False))
         self.device_ = resolve_device(self.device)
         self.precision_ = resolve_precision(self.precision, self.device_)
@@ -363,7 +363,7 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
         """Return the ``(n, K)`` logits."""
         if not hasattr(self, "network_"):
             raise RuntimeError("EncoderClassifier is not fitted; call fit() first")
-        data = encode(self.tokenizer_, _text_list(texts, "texts"), self.max_length)
+        data = encode(self.tokenizer_, text_list(texts, "finetune texts"), self.max_length)
         return self._logits(self.network_, data)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -403,13 +403,3 @@ class EncoderClassifier(BaseEstimator, ClassifierMixin):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         return tags
-
-
-def _text_list(texts: Sequence[str], name: str) -> list[str]:
-    if isinstance(texts, str | bytes):
-        raise InputError(f"finetune {name} must be a sequence of strings, not one string")
-    items = list(texts)
-    bad = next((i for i, t in enumerate(items) if not isinstance(t, str)), None)
-    if bad is not None:
-        raise InputError(f"finetune {name}[{bad}] is {type(items[bad]).__name__}, not str")
-    return items

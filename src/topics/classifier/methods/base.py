@@ -24,7 +24,7 @@ from sklearn.model_selection import ParameterGrid
 
 from topics.classifier.methods.folds import Split, inner_folds
 from topics.classifier.methods.thresholds import macro_average_precision, tune_thresholds
-from topics.data.types import InputError
+from topics.data.types import InputError, text_list
 from topics.themes.taxonomy import Theme
 
 #: Constructor arguments that are settings of the protocol, not tunable hyperparameters.
@@ -66,12 +66,7 @@ def make_inputs(
         InputError: ``texts`` is one string or holds a non-string, or an array has the wrong
             number of rows or dimensions.
     """
-    if isinstance(texts, str | bytes):
-        raise InputError("classifier texts must be a sequence of strings, not one string")
-    items = list(texts)
-    for i, text in enumerate(items):
-        if not isinstance(text, str):
-            raise InputError(f"classifier text #{i} is {type(text).__name__}, not str")
+    items = text_list(texts, "classifier texts")
     arrays = {}
     for name, value, ndims in (("embeddings", embeddings, (2,)), ("topics", topics, (1, 2))):
         if value is None:

@@ -19,7 +19,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
-from topics.data.types import InputError
+from topics.data.types import InputError, text_list
 
 #: Metrics a multiclass model can be tuned for (higher is better; log_loss is negated).
 TUNE_METRICS = ("accuracy", "macro_f1", "log_loss")
@@ -79,16 +79,6 @@ def tune_score(metric: str, y: np.ndarray, proba: np.ndarray) -> float:
     raise InputError(f"tune_metric is {metric!r}; use one of {list(TUNE_METRICS)}")
 
 
-def _text_list(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str | bytes):
-        raise InputError("classifier texts must be a sequence of strings, not one string")
-    items = list(texts)
-    bad = next((i for i, t in enumerate(items) if not isinstance(t, str)), None)
-    if bad is not None:
-        raise InputError(f"classifier text #{bad} is {type(items[bad]).__name__}, not str")
-    return items
-
-
 class SingleLabelClassifier:
     """Base of the multiclass classifiers (see the module docstring).
 
@@ -140,7 +130,7 @@ class SingleLabelClassifier:
         (``can_refit`` and ``refit``) are refitted on all ``texts`` with the chosen settings.
         """
         start = time.perf_counter()
-        texts, labels = _text_list(texts), [str(y) for y in labels]
+        texts, labels = text_list(texts, "classifier texts"), [str(y) for y in labels]
         if len(texts) != len(labels):
             raise InputError(f"{len(texts)} texts but {len(labels)} labels")
         self.classes_ = np.asarray(sorted(set(labels)))
@@ -154,7 +144,7 @@ class SingleLabelClassifier:
                 self._index([labels[i] for i in va]),
             )
         else:
-            train, val = texts, _text_list(val_texts)
+            train, val = texts, text_list(val_texts, "classifier val_texts")
             y_train, y_val = self._index(labels), self._index([str(y) for y in val_labels or ()])
         self._fit_choose(train, y_train, val, y_val)
         val_scores = self._scores(val)
@@ -192,7 +182,7 @@ class SingleLabelClassifier:
         """
         if not self.can_refit:
             raise InputError(f"classifier '{self.method}' cannot be refitted with its choices")
-        start, texts = time.perf_counter(), _text_list(texts)
+        start, texts = time.perf_counter(), text_list(texts, "classifier texts")
         self._refit(texts, self._index([str(y) for y in labels]))
         self.fit_seconds_ = getattr(self, "fit_seconds_", 0.0) + time.perf_counter() - start
         self.trained_on_ = (
@@ -212,7 +202,7 @@ class SingleLabelClassifier:
         """Return ``(n, K)`` logit-like scores (before the fitted temperature)."""
         if not hasattr(self, "temperature_"):
             raise RuntimeError(f"classifier '{self.method}' is not fitted; call fit() first")
-        return self._scores(_text_list(texts))
+        return self._scores(text_list(texts, "classifier texts"))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Return ``(n, K)`` class probabilities: ``softmax(scores / temperature_)``."""
