@@ -2,7 +2,9 @@
 
 Reads every ``seeds/themes/*.jsonl`` with :func:`topics.themes.load_authored`, counts examples
 per theme and script, institution, length and file, measures the largest character n-gram
-overlap with the seed paragraphs and within the set, and rewrites the part of the README
+overlap with the seed paragraphs and within the set, compares each blind second label pass
+(``seeds/themes/annotations/*_pass2.jsonl``: ``id`` and ``themes``) with the writers' labels
+(Cohen's kappa per theme), and rewrites the part of the README
 between the two marker lines. Run it after any change to the set (for example after merging
 both halves)::
 
@@ -24,7 +26,13 @@ from omegaconf import OmegaConf
 from topics.data.seeds import read_manifest_corpus
 from topics.paths import config_dir
 from topics.preprocess.pipeline import markdown_table, preprocess_documents
-from topics.themes import authored_label_matrix, load_authored, load_taxonomy, theme_ids
+from topics.themes import (
+    agreement,
+    authored_label_matrix,
+    load_authored,
+    load_taxonomy,
+    theme_ids,
+)
 from topics.themes.authored import INSTITUTIONS, LENGTHS, SCRIPTS, default_authored_dir
 from topics.themes.overlap import (
     MAX_PAIR_JACCARD,
@@ -98,6 +106,31 @@ def overlap_table(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def agreement_tables(frame: pd.DataFrame, ids: list[str]) -> list[str]:
+    """Kappa per theme of each second label pass against the writers' labels of its ids."""
+    parts = []
+    for path in sorted((default_authored_dir() / "annotations").glob("*_pass2.jsonl")):
+        second = pd.read_json(path, lines=True).rename(columns={"id": "unit_id"})
+        writers = frame[frame["id"].isin(second["unit_id"])].rename(columns={"id": "unit_id"})
+        table = agreement(writers, second, ids).reset_index()
+        table[["n_a", "n_b", "n_both"]] = table[["n_a", "n_b", "n_both"]].map(lambda v: f"{v:.3g}")
+        table = table.rename(columns={"n_a": "writers", "n_b": "second pass", "n_both": "both"})
+        table[["agreement", "kappa"]] = table[["agreement", "kappa"]].map(lambda v: f"{v:.3f}")
+        by_id = dict(zip(second["unit_id"], second["themes"], strict=True))
+        differ = [
+            u
+            for u, t in zip(writers["unit_id"], writers["themes"], strict=True)
+            if set(t) != set(by_id[u])
+        ]
+        parts += [
+            f"**Agreement: `annotations/{path.name}`** ({len(second)} examples; kappa per theme "
+            f"between the writers' labels and a blind second pass; labels differ on "
+            f"{len(differ)}: {', '.join(differ) or 'none'})",
+            markdown_table(table),
+        ]
+    return parts
+
+
 def card_tables() -> str:
     """The generated Markdown between the markers."""
     frame = load_authored()
@@ -115,6 +148,7 @@ def card_tables() -> str:
         markdown_table(share_table(frame, "script", SCRIPTS)),
         "**Near-duplicate scores** (normalized text; see the section above)",
         markdown_table(overlap_table(frame)),
+        *agreement_tables(frame, ids),
     ]
     return "\n\n".join(parts)
 

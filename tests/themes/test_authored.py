@@ -141,14 +141,14 @@ def test_every_example_is_authored_and_labels_are_multi_hot(authored, ids):
 
 
 def test_each_file_is_varied(authored):
+    """Scripts, institutions and two-theme share per file; lengths over the whole set (round 3's
+    files hold news-register paragraphs only, by design: see the data card)."""
+    lengths = authored["length"].value_counts(normalize=True)
+    assert (lengths >= 0.15).all() and len(lengths) == 3, lengths.to_dict()
     for name, part in authored.groupby("file"):
-        shares = {
-            key: part[key].value_counts(normalize=True)
-            for key in ("script", "length", "institution")
-        }
+        shares = {key: part[key].value_counts(normalize=True) for key in ("script", "institution")}
         assert shares["script"].get("zh-Hant", 0) >= 0.25, (name, shares["script"].to_dict())
         assert shares["script"].get("en", 0) >= 0.15, (name, shares["script"].to_dict())
-        assert (shares["length"] >= 0.15).all() and len(shares["length"]) == 3, name
         for kind in ("bank", "insurer", "securities", "regulator", "fintech"):
             assert shares["institution"].get(kind, 0) >= 0.10, (name, kind)
         multi = part["themes"].map(len).ge(2).mean()
