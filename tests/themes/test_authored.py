@@ -16,7 +16,9 @@ shares only set phrases (``金融机构``, ``大模型``), well under a third of
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import opencc
@@ -33,6 +35,7 @@ from topics.themes import (
     load_taxonomy,
     theme_ids,
 )
+from topics.themes.authored import default_authored_dir
 from topics.themes.overlap import (
     MAX_PAIR_JACCARD,
     MAX_SEED_CONTAINMENT,
@@ -233,3 +236,16 @@ def test_missing_key_bad_json_and_ids_across_files(tmp_path):
         load_authored([first, second])
     with pytest.raises(InputError, match=r"nope\.jsonl: authored example file not found"):
         load_authored([tmp_path / "nope.jsonl"])
+
+
+def test_data_card_tables_are_up_to_date():
+    """The card's generated tables (counts, overlap scores, round-3 kappa) match the files."""
+    script_path = Path(__file__).resolve().parents[2] / "scripts" / "authored_card.py"
+    spec = importlib.util.spec_from_file_location("authored_card", script_path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    card = default_authored_dir() / "README.md"
+    assert script.main(["--check", "--readme", str(card)]) == 0, (
+        "run scripts/authored_card.py to refresh seeds/themes/README.md"
+    )
+    assert "round3_pass2.jsonl" in card.read_text(encoding="utf-8")
