@@ -98,8 +98,8 @@ class Runs:
 def runs(tmp_path_factory) -> Runs:
     """Run the default job (figures on) and a k-means job on the seeds into one store.
 
-    Both tag themes with ``keywords``, not the default stack (two fits, ~2 minutes a job):
-    what these tests read is the logged run and its theme pipeline, whatever the classifier.
+    Both tag themes with ``keywords`` whatever the default (an embedding stack costs two fits,
+    ~2 minutes a job): what these tests read is the logged run and its theme pipeline.
     ``tests/pipeline/test_run_seeds.py`` runs the default classifier. Shared by the notebook
     tests and ``tests/pipeline/test_serving.py`` (which serves the first run's theme model);
     nothing may add runs to this store.

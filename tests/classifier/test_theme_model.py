@@ -33,24 +33,28 @@ TEXTS = [
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".bin", ".pt", ".pth", ".cloudpickle"}
 
 
-def _default_classifier_cfg() -> dict:
-    """The default ``classifier`` of configs/config.yaml, with ``${seed}`` resolved."""
-    main = OmegaConf.load(config_dir() / "config.yaml")
-    defaults = OmegaConf.to_container(main.defaults)
-    name = next(d["classifier"] for d in defaults if isinstance(d, dict) and "classifier" in d)
+def _classifier_cfg(name: str | None) -> dict:
+    """A ``classifier`` option (``None``: the default of configs/config.yaml), ``${seed}`` resolved."""
+    if name is None:
+        main = OmegaConf.load(config_dir() / "config.yaml")
+        defaults = OmegaConf.to_container(main.defaults)
+        name = next(d["classifier"] for d in defaults if isinstance(d, dict) and "classifier" in d)
     node = OmegaConf.merge({"seed": 0}, {"c": load_option("classifier", name)})
     return OmegaConf.to_container(node, resolve=True)["c"]
 
 
 @pytest.mark.slow
-def test_logged_default_model_loads_in_a_fresh_process_without_pickle(
-    units, gold_y, themes, ids, embedder, tokenizer, tmp_path
+@pytest.mark.parametrize(
+    "name",
+    [None, "stacked_mix"],  # the default, and the stack with every kind of part (linear members,
+    ids=["default", "stacked_mix"],  # prototypes, keyword rules, stacker) whatever the default
+)
+def test_logged_model_loads_in_a_fresh_process_without_pickle(
+    name, units, gold_y, themes, ids, embedder, tokenizer, tmp_path
 ):
     gold = LabeledSet(units.norm.tolist(), gold_y, units.doc_id.to_numpy(), units.unit_id.tolist())
     train = concat(authored_set(ids, 5, 0), gold)
-    clf = build_classifier(
-        _default_classifier_cfg(), themes, tokenizer=tokenizer, embedder=embedder
-    )
+    clf = build_classifier(_classifier_cfg(name), themes, tokenizer=tokenizer, embedder=embedder)
     fitted = clf.fit(train.texts, train.Y, groups=train.groups)
     norm = [normalize_for_model(t) for t in TEXTS]
     expected = fitted.predict_proba(norm)

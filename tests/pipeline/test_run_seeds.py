@@ -24,8 +24,8 @@ KEYWORD_THEMES = "classifier=keywords"
 def two_runs(tmp_path_factory):
     """The default job (themes by the default classifier), then a warm rerun of its topics.
 
-    The rerun tags themes with ``keywords``: the cache and the topics are what it checks, and the
-    default stack's two fits would add ~2 minutes to it.
+    The rerun tags themes with ``keywords`` whatever the default: the cache and the topics are
+    what it checks, and an embedding stack's two fits would add ~2 minutes to it.
     """
     from jobcfg import compose_job
 

@@ -107,7 +107,7 @@ def test_ctrl_c_marks_the_run_killed_and_leaves_the_cache_intact(tmp_path):
         f"paths.root_dir={tmp_path}",
         "preprocess=sentences",
         "embedding.batch_size=8",
-        "classifier=keywords",  # the rerun checks the cache; the default stack costs ~2 min
+        "classifier=keywords",  # the rerun checks the cache; an embedding stack costs ~2 min
     ]
     proc = subprocess.Popen(
         cmd,

@@ -90,7 +90,7 @@ def _embedder(ctx: Context) -> Embedder | None:
     """Return the run's embedder, or one built from ``embedding`` if the classifier needs it.
 
     A job without the ``embedding`` stage (``stages=[data,preprocess,themes]``) has no embedder;
-    a method that embeds (``stacked_mix``, the default) gets one, keywords-only methods none.
+    a method that embeds (``stacked_mix``, ``stacked``) gets one, keywords-only methods none.
     """
     from topics.classifier.methods.registry import METHODS
 
