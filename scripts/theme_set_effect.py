@@ -30,23 +30,28 @@ def _results_at(rev: str, methods: list[str], folder: Path) -> Path:
     rel = load_settings()["results_dir"]
     for method in methods:
         for ext in ("json", "parquet"):
-            blob = subprocess.run(
-                ["git", "show", f"{rev}:{rel}/{method}.{ext}"],
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-            ).stdout
-            (folder / f"{method}.{ext}").write_bytes(blob)
+            spec = f"{rev}:{rel}/{method}.{ext}"
+            done = subprocess.run(["git", "show", spec], cwd=ROOT, capture_output=True)
+            if done.returncode != 0:
+                why = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+                raise SystemExit(
+                    f"git show {spec} failed ({' '.join(why)}); pass a commit that "
+                    "has the stored results of every method named."
+                )
+            (folder / f"{method}.{ext}").write_bytes(done.stdout)
     return folder
 
 
-def run(base: str, methods: list[str]) -> dict:
-    """Paired bootstrap of every stored protocol of ``methods``: now minus ``base``."""
+def run(base: str, methods: list[str], current: Path | None = None) -> dict:
+    """Paired bootstrap of every stored protocol of ``methods``: ``current`` minus ``base``.
+
+    ``current`` is a results folder (default: the checkout's `results_dir`).
+    """
     from topics.classifier.protocols.authored import paired_bootstrap
     from topics.classifier.protocols.report import load_results, load_settings
 
     settings = load_settings()
-    now = load_results(ROOT / settings["results_dir"])
+    now = load_results(current if current is not None else ROOT / settings["results_dir"])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         before = load_results(_results_at(base, methods, Path(tmp)))
