@@ -29,6 +29,7 @@ from topics.preprocess.pipeline import markdown_table, preprocess_documents
 from topics.themes import (
     agreement,
     authored_label_matrix,
+    disagreements,
     load_authored,
     load_taxonomy,
     theme_ids,
@@ -111,17 +112,13 @@ def agreement_tables(frame: pd.DataFrame, ids: list[str]) -> list[str]:
     parts = []
     for path in sorted((default_authored_dir() / "annotations").glob("*_pass2.jsonl")):
         second = pd.read_json(path, lines=True).rename(columns={"id": "unit_id"})
-        writers = frame[frame["id"].isin(second["unit_id"])].rename(columns={"id": "unit_id"})
+        writers = frame[frame["id"].isin(second["unit_id"])]
+        writers = writers.rename(columns={"id": "unit_id", "file": "doc_id"})
+        differ = list(disagreements(writers, second, ids)["unit_id"])
         table = agreement(writers, second, ids).reset_index()
         table[["n_a", "n_b", "n_both"]] = table[["n_a", "n_b", "n_both"]].map(lambda v: f"{v:.3g}")
         table = table.rename(columns={"n_a": "writers", "n_b": "second pass", "n_both": "both"})
         table[["agreement", "kappa"]] = table[["agreement", "kappa"]].map(lambda v: f"{v:.3f}")
-        by_id = dict(zip(second["unit_id"], second["themes"], strict=True))
-        differ = [
-            u
-            for u, t in zip(writers["unit_id"], writers["themes"], strict=True)
-            if set(t) != set(by_id[u])
-        ]
         parts += [
             f"**Agreement: `annotations/{path.name}`** ({len(second)} examples; kappa per theme "
             f"between the writers' labels and a blind second pass; labels differ on "

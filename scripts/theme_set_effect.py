@@ -23,11 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "experiments/theme_classifiers"
 
 
-def _results_at(rev: str, methods: list[str], folder: Path) -> Path:
-    """Write the stored results of ``methods`` at ``rev`` into ``folder``."""
-    from topics.classifier.protocols.report import load_settings
-
-    rel = load_settings()["results_dir"]
+def _results_at(rev: str, methods: list[str], folder: Path, rel: str) -> Path:
+    """Write the stored results of ``methods`` at ``rev`` (under ``rel``) into ``folder``."""
     for method in methods:
         for ext in ("json", "parquet"):
             spec = f"{rev}:{rel}/{method}.{ext}"
@@ -54,7 +51,7 @@ def run(base: str, methods: list[str], current: Path | None = None) -> dict:
     now = load_results(current if current is not None else ROOT / settings["results_dir"])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        before = load_results(_results_at(base, methods, Path(tmp)))
+        before = load_results(_results_at(base, methods, Path(tmp), settings["results_dir"]))
     for (method, protocol), old in before.items():
         new = now[(method, protocol)]
         test = paired_bootstrap(new, old, int(settings["paired_resamples"]), int(settings["seed"]))

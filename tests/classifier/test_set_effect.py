@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from topics.classifier.protocols.report import load_settings
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -28,7 +30,7 @@ def test_results_paired_with_themselves_at_head_differ_by_nothing(tmp_path, monk
     script = _script()
     current = tmp_path / "current"  # HEAD's results again, whatever the working tree holds
     current.mkdir()
-    script._results_at("HEAD", ["keywords"], current)
+    script._results_at("HEAD", ["keywords"], current, load_settings()["results_dir"])
     record = script.run("HEAD", ["keywords"], current)
     rows = {r["protocol"]: r for r in record["rows"]}
     assert {"A", "B", "C", "C_raw"} <= set(rows)
